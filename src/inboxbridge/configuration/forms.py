@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+DOMAIN = re.compile(r"^(?=.{4,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
+MULTI_TENANT = {"organizations", "common"}
+
+
+class MicrosoftSettingsForm(forms.Form):
+    client_id = forms.CharField(label="Application (client) ID", required=False, max_length=36)
+    client_id_use_default = forms.BooleanField(label="Use Default", required=False)
+    client_secret = forms.CharField(
+        label="Client Secret", required=False, max_length=512,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    client_secret_use_default = forms.BooleanField(label="Use Default", required=False)
+    tenant_id = forms.CharField(label="Directory (tenant) ID", required=False, max_length=253)
+    tenant_id_use_default = forms.BooleanField(label="Use Default", required=False)
+
+    def clean_client_id(self) -> str:
+        value = self.cleaned_data["client_id"].strip()
+        if value and not GUID.match(value):
+            raise forms.ValidationError(
+                "The Application (client) ID is a GUID like 00000000-0000-0000-0000-000000000000; "
+                "copy it from the app's Overview > Essentials in Azure."
+            )
+        return value.lower()
+
+    def clean_tenant_id(self) -> str:
+        value = self.cleaned_data["tenant_id"].strip()
+        if value and not (GUID.match(value) or DOMAIN.match(value) or value.lower() in MULTI_TENANT):
+            raise forms.ValidationError(
+                "The Directory (tenant) ID is a GUID, a verified domain such as contoso.onmicrosoft.com, "
+                "or organizations/common."
+            )
+        return value.lower() if value.lower() in MULTI_TENANT or GUID.match(value) else value
+
+    def clean_client_secret(self) -> str:
+        return self.cleaned_data["client_secret"].strip()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        secret = data.get("client_secret", "")
+        if secret and GUID.match(secret):
+            self.add_error(
+                "client_secret",
+                "This looks like the secret's ID (a GUID). Paste the secret's Value instead; Azure shows it "
+                "only once, right after you create the secret.",
+            )
+        return data
+
+
+def tenant_warning(tenant: str) -> str:
+    if tenant.lower() in MULTI_TENANT:
+        return (
+            f"'{tenant}' works only for multi-tenant applications. A single-tenant app fails with "
+            "AADSTS50194 here: use your Directory (tenant) ID instead."
+        )
+    return ""

@@ -1,0 +1,60 @@
+"""The layered settings store: a value saved in the back-office, else the deployment default.
+
+The deployment default is a Django setting filled from the environment (see settings.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from inboxbridge.configuration.models import StoredSetting
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    label: str
+    default_setting: str = ""  # name of the Django setting holding the deployment default
+    secret: bool = False
+
+    def default(self) -> str:
+        return str(getattr(settings, self.default_setting, "") or "") if self.default_setting else ""
+
+
+CLIENT_ID = Option("microsoft.client_id", "Application (client) ID", "MICROSOFT_CLIENT_ID")
+CLIENT_SECRET = Option("microsoft.client_secret", "Client Secret", "MICROSOFT_CLIENT_SECRET", secret=True)
+TENANT_ID = Option("microsoft.tenant_id", "Directory (tenant) ID", "MICROSOFT_TENANT_ID")
+EMAIL_SYNC_ENABLED = Option("microsoft.email_sync_enabled", "oAuth 2.0 for Office 365 emails sync")
+# Fingerprint of the credentials last proven by a successful authorization.
+VERIFIED_FINGERPRINT = Option("microsoft.verified_fingerprint", "Verified credentials")
+
+MICROSOFT_CREDENTIALS = (CLIENT_ID, CLIENT_SECRET, TENANT_ID)
+
+
+def stored(option: Option) -> StoredSetting | None:
+    return StoredSetting.objects.filter(key=option.key).first()
+
+
+def get(option: Option) -> str:
+    row = stored(option)
+    if row is None:
+        return option.default()
+    return row.secret_value if option.secret else row.value
+
+
+def uses_default(option: Option) -> bool:
+    return not StoredSetting.objects.filter(key=option.key).exists()
+
+
+def get_many(options: tuple[Option, ...]) -> dict[str, str]:
+    rows = {row.key: row for row in StoredSetting.objects.filter(key__in=[o.key for o in options])}
+    values = {}
+    for option in options:
+        row = rows.get(option.key)
+        if row is None:
+            values[option.key] = option.default()
+        else:
+            values[option.key] = row.secret_value if option.secret else row.value
+    return values

@@ -1,0 +1,342 @@
+"""Header-level parsing for the fast MIME parser.
+
+Header blocks are split by hand (a handful of Python operations per line) instead of
+through ``email.feedparser``; RFC 2047 words, RFC 2231 parameters, address lists and
+dates are decoded with small, total functions that never raise.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import getaddresses, parsedate_tz
+from urllib.parse import unquote_to_bytes
+
+from .mime_text import b64decode_lenient, bytes_to_str, clean_str, decode_text
+
+# Printable ASCII except ':' (RFC 5322 ftext); optional blanks before the colon are
+# tolerated because "Subject : x" exists in the wild.
+_FIELD_NAME = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:[ \t]*")
+
+
+def find_header_end(raw: bytes, start: int, end: int) -> tuple[int, int]:
+    """Locate the blank line ending the header block in ``raw[start:end]``.
+
+    Returns (block_end, body_start); block_end includes the last header line's newline.
+    Without a blank line the whole range is the header block.
+    """
+    if raw.startswith(b"\n", start, end):
+        return start, start + 1
+    if raw.startswith(b"\r\n", start, end):
+        return start, start + 2
+    nl = raw.find(b"\n", start, end)
+    if nl == -1:
+        return end, end
+    # Search the dominant style first, then the other only up to that hit, so a
+    # CRLF message is not scanned to its end looking for LF LF.
+    if nl > start and raw[nl - 1] == 13:
+        first, other = b"\n\r\n", b"\n\n"
+    else:
+        first, other = b"\n\n", b"\n\r\n"
+    hit = raw.find(first, nl, end)
+    hit2 = raw.find(other, nl, hit if hit != -1 else end)
+    if hit2 != -1:
+        hit, first = hit2, other
+    if hit == -1:
+        return end, end
+    return hit + 1, hit + len(first)
+
+
+def split_header_block(
+    raw: bytes, start: int, end: int, defects: list[str] | None = None
+) -> tuple[list[tuple[str, bytes]], int]:
+    """Split a header block into (name, unfolded raw value) pairs; returns them and body_start."""
+    block_end, body_start = find_header_end(raw, start, end)
+    if block_end <= start:
+        return [], body_start
+    fields: list[tuple[str, bytes]] = []
+    pos = start
+    first = True
+    for line in raw[start:block_end].split(b"\n"):
+        line_start = pos
+        pos += len(line) + 1
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if not line:
+            continue
+        c = line[0]
+        if c == 32 or c == 9:
+            if fields:
+                name, value = fields[-1]
+                fields[-1] = (name, value + line)
+            elif defects is not None:
+                defects.append("first header line is a continuation line; ignored")
+            first = False
+            continue
+        m = _FIELD_NAME.match(line)
+        if m is None:
+            if first and line.startswith(b"From "):
+                first = False  # mbox "From " envelope line, not a header
+                continue
+            if defects is not None:
+                defects.append("missing blank line between headers and body")
+            return fields, line_start
+        first = False
+        fields.append((m.group(1).decode("ascii"), line[m.end() :]))
+    return fields, body_start
+
+
+# ---------------------------------------------------------------------------
+# RFC 2047 encoded words
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+
+
+def _flush(pieces: list[str], charset: str | None, chunks: list[bytes]) -> None:
+    if charset is not None and chunks:
+        pieces.append(decode_text(b"".join(chunks), charset)[0])
+        chunks.clear()
+
+
+def decode_words(text: str) -> str:
+    """Decode RFC 2047 encoded words in ``text`` (already unfolded)."""
+    if "=?" not in text:
+        return text
+    pieces: list[str] = []
+    chunks: list[bytes] = []
+    charset: str | None = None
+    last = 0
+    for m in _ENCODED_WORD.finditer(text):
+        gap = text[last : m.start()]
+        # Blanks between two encoded words are folding artefacts (RFC 2047 6.2).
+        if gap and (charset is None or not gap.isspace()):
+            _flush(pieces, charset, chunks)
+            charset = None
+            pieces.append(gap)
+        word_charset = m.group(1).partition("*")[0].lower()
+        payload = m.group(3).encode("utf-8", "surrogateescape")
+        if m.group(2) in "bB":
+            data = b64decode_lenient(payload)[0]
+        else:
+            data = binascii.a2b_qp(payload, header=True)
+        # Adjacent words in one charset are joined before decoding: encoders split
+        # multi-byte characters across words.
+        if word_charset != charset:
+            _flush(pieces, charset, chunks)
+            charset = word_charset
+        chunks.append(data)
+        last = m.end()
+    _flush(pieces, charset, chunks)
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+_SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")
+
+
+def decode_header_value(value: str | bytes) -> str:
+    """RFC 2047 decode and unfold a header value; tolerant of raw 8-bit and broken words."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        text = bytes_to_str(bytes(value))
+    elif isinstance(value, str):
+        text = value
+        if not text.isascii() and _SURROGATE_ESCAPES.search(text):
+            # compat32 hands out 8-bit header bytes as surrogate escapes.
+            text = bytes_to_str(text.encode("utf-8", "surrogateescape"))
+    else:
+        text = str(value)
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", "").replace("\n", "")
+    try:
+        text = decode_words(text)
+    except (ValueError, TypeError, UnicodeError, LookupError):
+        pass
+    return clean_str(text)
+
+
+# ---------------------------------------------------------------------------
+# Structured values: Content-Type / Content-Disposition with parameters
+
+_PARAM = re.compile(r';\s*([^\s=;"]+)\s*(?:=\s*("(?:[^"\\]|\\.)*(?:"|$)|[^;]*))?', re.S)
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 1 and value[0] == '"':
+        value = value[1:-1] if len(value) > 1 and value.endswith('"') else value[1:]
+        # Only \\ and \" like the stdlib: Windows paths in filenames keep their backslashes.
+        return value.replace("\\\\", "\\").replace('\\"', '"')
+    return value
+
+
+def _rfc2231_value(segments: list[tuple[int, bool, str]]) -> str:
+    segments.sort(key=lambda s: s[0])
+    charset = ""
+    parts: list[bytes] = []
+    for i, (_, encoded, value) in enumerate(segments):
+        if encoded:
+            if i == 0 and value.count("'") >= 2:
+                charset, _, rest = value.split("'", 2)
+                value = rest
+            parts.append(unquote_to_bytes(value))
+        else:
+            parts.append(value.encode("utf-8", "surrogateescape"))
+    return decode_text(b"".join(parts), charset or "utf-8")[0]
+
+
+def parse_structured(value: str) -> tuple[str, dict[str, str]]:
+    """Split 'type/sub; a=b; c*=utf-8''x' into (lowercased main value, params).
+
+    Parameter names are lowercased; RFC 2231 continuations and charsets are
+    resolved; the first occurrence of a parameter wins, like the stdlib.
+    """
+    main, _, _ = value.partition(";")
+    tokens = main.split()
+    main = tokens[0].lower() if tokens else ""
+    params: dict[str, str] = {}
+    extended: dict[str, list[tuple[int, bool, str]]] = {}
+    for m in _PARAM.finditer(value):
+        name = m.group(1).lower()
+        raw_val = _unquote(m.group(2) or "")
+        star = name.find("*")
+        if star == -1:
+            params.setdefault(name, raw_val)
+            continue
+        base, rest = name[:star], name[star + 1 :]
+        encoded = rest.endswith("*") or rest == ""
+        num = rest.rstrip("*")
+        if num == "":
+            index = 0
+        elif num.isascii() and num.isdigit() and len(num) <= 4:
+            index = int(num)
+        else:
+            continue
+        extended.setdefault(base, []).append((index, encoded, raw_val))
+    for base, segments in extended.items():
+        try:
+            params[base] = _rfc2231_value(segments)
+        except (ValueError, TypeError, UnicodeError):
+            pass
+    return main, params
+
+
+# ---------------------------------------------------------------------------
+# Addresses, message ids, dates
+
+_SIMPLE_ADDRESS = re.compile(
+    r"""\s*(?:
+        (?:"(?P<qname>(?:[^"\\]|\\.)*)"|(?P<name>[^",<>()\[\]:;@\\]*?))\s*<(?P<angle>[^<>",\s]*)>
+      | (?P<bare>[^\s,<>"()\[\]:;\\]+)
+    )\s*(?:,|\Z)""",
+    re.X,
+)
+_BLANKS = re.compile(r"\s+")
+_QUOTED_PAIR = re.compile(r"\\(.)")
+
+
+def _display_name(name: str) -> str:
+    if not name:
+        return ""
+    return clean_str(decode_words(_BLANKS.sub(" ", name).strip()))
+
+
+def parse_addresses(value: str) -> list[tuple[str, str]]:
+    """Parse an address-list header value into (display name, addr-spec) pairs."""
+    if not value or value.isspace():
+        return []
+    out: list[tuple[str, str]] = []
+    pos, n = 0, len(value)
+    # Fast path for the forms that make up nearly all real mail; anything else
+    # (comments, groups, obsolete syntax) goes through the stdlib parser.
+    while pos < n:
+        m = _SIMPLE_ADDRESS.match(value, pos)
+        if m is None or m.end() == pos:
+            return _parse_addresses_slow(value)
+        if m.group("bare") is not None:
+            out.append(("", m.group("bare")))
+        elif m.group("qname") is not None:
+            out.append((_display_name(_QUOTED_PAIR.sub(r"\1", m.group("qname"))), m.group("angle")))
+        else:
+            out.append((_display_name(m.group("name")), m.group("angle")))
+        pos = m.end()
+        if value[pos:].isspace():
+            break
+    return out
+
+
+def _parse_addresses_slow(value: str) -> list[tuple[str, str]]:
+    try:
+        pairs = getaddresses([value])
+    except Exception:  # noqa: BLE001 - stdlib parser bugs must not fail a sync
+        return []
+    return [(_display_name(name), addr.strip()) for name, addr in pairs if name or addr]
+
+
+_MSG_ID = re.compile(r"<([^<>]*)>")
+
+
+def _clean_id(value: str) -> str:
+    return "".join(value.split())
+
+
+def parse_msgid(value: str) -> str:
+    m = _MSG_ID.search(value)
+    if m is not None:
+        return _clean_id(m.group(1))
+    return _clean_id(value.strip().strip("<>"))
+
+
+def parse_msgid_list(value: str) -> list[str]:
+    ids = [_clean_id(i) for i in _MSG_ID.findall(value)]
+    if not ids:
+        # Some clients omit the brackets; only keep tokens that look like ids.
+        ids = [t for t in value.split() if "@" in t]
+    return [i for i in ids if i]
+
+
+def parse_date(value: str) -> datetime | None:
+    """RFC 5322 date to an aware datetime (UTC when no zone is given); None if unparseable."""
+    try:
+        t = parsedate_tz(value)
+    except (ValueError, IndexError, TypeError, OverflowError):
+        return None
+    if t is None:
+        return None
+    year, month, day, hour, minute, second = t[:6]
+    second = min(second, 59)  # leap seconds
+    offset = t[9]
+    try:
+        tz = timezone.utc if offset is None else timezone(timedelta(seconds=offset))
+    except (ValueError, OverflowError):
+        tz = timezone.utc
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=tz)
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+_PATH_OR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_MAX_FILENAME = 255
+
+
+def sanitize_filename(name: str, *, from_path: bool = True) -> str:
+    """No directories, control or bidi-override characters; at most 255 characters.
+
+    ``from_path``: keep the last path component (senders leak 'C:\\Users\\x\\f.pdf');
+    otherwise separators become '_' (names built from a subject).
+    """
+    if from_path:
+        name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    else:
+        name = name.replace("\\", "_").replace("/", "_")
+    name = _PATH_OR_CONTROL.sub("", clean_str(name)).strip()
+    if name in (".", ".."):
+        return ""
+    if len(name) > _MAX_FILENAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 16:
+            name = stem[: _MAX_FILENAME - len(ext) - 1] + "." + ext
+        else:
+            name = name[:_MAX_FILENAME]
+    return name

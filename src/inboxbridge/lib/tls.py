@@ -1,0 +1,39 @@
+"""Outbound TLS: the system's trust store plus the operator's extra CA file (INBOXBRIDGE_CA_BUNDLE)."""
+
+from __future__ import annotations
+
+import ssl
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+
+def client_ssl_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if settings.CA_BUNDLE:
+        context.load_verify_locations(cafile=settings.CA_BUNDLE)
+    return context
+
+
+class _ContextAdapter(HTTPAdapter):
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["ssl_context"] = self._context
+        return super().init_poolmanager(*args, **kwargs)
+
+
+def http_session() -> requests.Session:
+    """A requests session that trusts exactly what `client_ssl_context` trusts.
+
+    `trust_env` is off because REQUESTS_CA_BUNDLE in the environment would silently replace our
+    trust store, and proxies for Microsoft's endpoints are configured explicitly when needed.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    adapter = _ContextAdapter(client_ssl_context())
+    session.mount("https://", adapter)
+    return session

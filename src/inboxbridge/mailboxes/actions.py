@@ -1,0 +1,138 @@
+"""Writes of the mailboxes app: each in one transaction; the views and the sync engine call these."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from inboxbridge.accounts.actions import record_audit_event
+from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.microsoft.client import SignedInIdentity
+
+logger = logging.getLogger(__name__)
+
+RECONNECT_MESSAGE = "Email synchronization has been disabled. Please click Reconnect to enable the sync."
+
+
+def active_mailbox_of(user: AbstractBaseUser) -> Mailbox | None:
+    return Mailbox.objects.filter(owner=user, active=True).first()
+
+
+@transaction.atomic
+def connect_office365_mailbox(
+    user: AbstractBaseUser, identity: SignedInIdentity, token_cache: str, fingerprint: str
+) -> Mailbox:
+    """Create the user's Office 365 mailbox, or reconnect the existing one (same account: nothing
+    is lost; another account: the old mailbox is retired and its mail purged in the background)."""
+    current = Mailbox.objects.select_for_update().filter(owner=user, active=True).first()
+    same_account = current is not None and current.account_type == Mailbox.AccountType.OFFICE365 and (
+        (current.ms_oid and current.ms_oid == identity.oid and current.ms_tid == identity.tid)
+        or (not current.ms_oid and current.email_address.lower() == identity.username.lower())
+    )
+    if current is not None and not same_account:
+        _retire(current, delete_mail=True)
+        current = None
+    mailbox = current or Mailbox(owner=user, account_type=Mailbox.AccountType.OFFICE365)
+    mailbox.email_address = identity.username
+    mailbox.ms_oid, mailbox.ms_tid, mailbox.ms_home_account_id = identity.oid, identity.tid, identity.home_account_id
+    mailbox.token_cache, mailbox.token_fingerprint = token_cache, fingerprint
+    mailbox.needs_reconnect, mailbox.reconnect_reason = False, ""
+    mailbox.sync_enabled = True
+    if mailbox.state in {Mailbox.State.DISABLED, Mailbox.State.ERROR}:
+        mailbox.state = Mailbox.State.IDLE if mailbox.last_success_at else Mailbox.State.NEW
+        mailbox.last_error = ""
+    mailbox.failure_count = 0
+    mailbox.next_sync_at = timezone.now()
+    mailbox.save()
+    record_audit_event(user, "mailbox.connected", mailbox.email_address, reconnect=current is not None)
+    return mailbox
+
+
+@transaction.atomic
+def save_other_account(user: AbstractBaseUser, **fields: object) -> Mailbox:
+    current = Mailbox.objects.select_for_update().filter(owner=user, active=True).first()
+    if current is not None and current.account_type != Mailbox.AccountType.OTHER:
+        _retire(current, delete_mail=True)
+        current = None
+    mailbox = current or Mailbox(owner=user, account_type=Mailbox.AccountType.OTHER)
+    for name, value in fields.items():
+        if name == "password" and not value:
+            continue  # empty means keep the stored password
+        setattr(mailbox, name, value)
+    mailbox.needs_reconnect, mailbox.reconnect_reason, mailbox.sync_enabled = False, "", True
+    mailbox.next_sync_at = timezone.now()
+    mailbox.save()
+    record_audit_event(user, "mailbox.configured", mailbox.email_address, account_type="other")
+    return mailbox
+
+
+@transaction.atomic
+def require_reconnect(mailbox: Mailbox, reason: str) -> None:
+    """Microsoft refused the refresh token: stop syncing and tell the owner."""
+    updated = Mailbox.objects.filter(pk=mailbox.pk, needs_reconnect=False).update(
+        needs_reconnect=True, reconnect_reason=reason[:500], state=Mailbox.State.DISABLED, last_error=reason
+    )
+    mailbox.needs_reconnect, mailbox.reconnect_reason, mailbox.state = True, reason[:500], Mailbox.State.DISABLED
+    if updated:
+        logger.warning("Mailbox %s needs the owner to reconnect: %s", mailbox.pk, reason)
+        record_audit_event(None, "mailbox.reconnect_required", mailbox.email_address, reason=reason)
+
+
+def _retire(mailbox: Mailbox, *, delete_mail: bool) -> None:
+    mailbox.active = False
+    mailbox.sync_enabled = False
+    mailbox.token_cache = ""
+    mailbox.password = ""
+    mailbox.state = Mailbox.State.DISABLED
+    mailbox.save()
+    if delete_mail:
+        from inboxbridge.jobs.tasks import purge_mailbox
+
+        transaction.on_commit(lambda: purge_mailbox.enqueue(mailbox.pk))
+
+
+@transaction.atomic
+def disconnect_mailbox(user: AbstractBaseUser, mailbox: Mailbox, *, delete_mail: bool) -> None:
+    """Stop syncing and forget the tokens. Kept mail stays readable; deleted mail goes in the background."""
+    locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    _retire(locked, delete_mail=delete_mail)
+    record_audit_event(user, "mailbox.disconnected", locked.email_address, delete_mail=delete_mail)
+
+
+@transaction.atomic
+def update_folders(mailbox: Mailbox, remote: Iterable[tuple[str, str, str, str]]) -> list[Folder]:
+    """Record the server's folder tree: (name, display_name, delimiter, special_use) per folder.
+    Folders gone from the server are marked, not deleted, so their mail is not lost by accident."""
+    seen: set[str] = set()
+    for name, display_name, delimiter, special_use in remote:
+        seen.add(name)
+        Folder.objects.update_or_create(
+            mailbox=mailbox,
+            name=name,
+            defaults={"display_name": display_name, "delimiter": delimiter, "special_use": special_use,
+                      "exists_on_server": True},
+        )
+    Folder.objects.filter(mailbox=mailbox).exclude(name__in=seen).update(exists_on_server=False)
+    return list(Folder.objects.filter(mailbox=mailbox, exists_on_server=True))
+
+
+@transaction.atomic
+def select_folders(user: AbstractBaseUser, mailbox: Mailbox, folder_ids: Iterable[int],
+                   initial_sync_days: int | None) -> None:
+    ids = set(folder_ids)
+    today = timezone.now().date()
+    for folder in Folder.objects.select_for_update().filter(mailbox=mailbox):
+        selected = folder.pk in ids
+        if selected and not folder.selected and folder.last_uid == 0:
+            folder.sync_since = today - timedelta(days=initial_sync_days) if initial_sync_days else None
+        folder.selected = selected
+        folder.save(update_fields=["selected", "sync_since"])
+    mailbox.initial_sync_days = initial_sync_days
+    mailbox.next_sync_at = timezone.now()
+    mailbox.save(update_fields=["initial_sync_days", "next_sync_at"])
+    record_audit_event(user, "mailbox.folders_selected", mailbox.email_address, folders=len(ids))

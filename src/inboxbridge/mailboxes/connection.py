@@ -1,0 +1,67 @@
+"""How to log in to a mailbox's IMAP and SMTP servers: host, port, security and a fresh credential.
+
+Office 365 mailboxes get an access token (refreshed when needed, see tokens.py); "Other" mailboxes
+their stored password. The sync engine and the sender only ever see a `ServerLogin`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from inboxbridge.mailboxes.models import Mailbox
+
+
+@dataclass(frozen=True)
+class ServerLogin:
+    host: str
+    port: int
+    security: str  # "ssl" (implicit TLS), "starttls" or "none"
+    username: str
+    mechanism: str  # "XOAUTH2" or "PLAIN"
+    secret: str = field(repr=False)  # the access token or the password: never logged
+
+
+def imap_login(mailbox: Mailbox, *, force_refresh: bool = False) -> ServerLogin:
+    if mailbox.account_type == Mailbox.AccountType.OFFICE365:
+        from inboxbridge.mailboxes.tokens import access_token_for
+
+        return ServerLogin(
+            host=settings.MICROSOFT_IMAP_HOST,
+            port=settings.MICROSOFT_IMAP_PORT,
+            security="ssl",
+            username=mailbox.email_address,
+            mechanism="XOAUTH2",
+            secret=access_token_for(mailbox, force_refresh=force_refresh),
+        )
+    return ServerLogin(
+        host=mailbox.imap_host,
+        port=mailbox.imap_port or (993 if mailbox.imap_ssl else 143),
+        security="ssl" if mailbox.imap_ssl else "starttls",
+        username=mailbox.username or mailbox.email_address,
+        mechanism="PLAIN",
+        secret=mailbox.password,
+    )
+
+
+def smtp_login(mailbox: Mailbox, *, force_refresh: bool = False) -> ServerLogin:
+    if mailbox.account_type == Mailbox.AccountType.OFFICE365:
+        from inboxbridge.mailboxes.tokens import access_token_for
+
+        return ServerLogin(
+            host=settings.MICROSOFT_SMTP_HOST,
+            port=settings.MICROSOFT_SMTP_PORT,
+            security="starttls",
+            username=mailbox.email_address,
+            mechanism="XOAUTH2",
+            secret=access_token_for(mailbox, force_refresh=force_refresh),
+        )
+    return ServerLogin(
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port or 587,
+        security=mailbox.smtp_security or "starttls",
+        username=mailbox.username or mailbox.email_address,
+        mechanism="PLAIN",
+        secret=mailbox.password,
+    )

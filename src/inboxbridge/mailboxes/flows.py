@@ -1,0 +1,39 @@
+"""The mailbox connection flow finishing at the one Redirect URI."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from inboxbridge.mailboxes import actions
+from inboxbridge.microsoft import client, flows
+from inboxbridge.microsoft.config import load_config
+from inboxbridge.microsoft.errors import MicrosoftError, from_result
+
+PAGE = "mailboxes:email-configuration"
+
+
+@flows.register("mailbox_connect")
+def finish_mailbox_connect(request: HttpRequest, pending: flows.PendingFlow, answer: dict[str, str]) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    config = load_config()
+    cache = client.new_cache()
+    try:
+        if "error" in answer:
+            raise from_result(answer)
+        if not answer.get("code"):
+            raise MicrosoftError("no_code", "Microsoft's answer carried no authorization code. Click Connect again.")
+        identity = client.finish_flow(config, pending.msal_flow, answer, cache)
+    except MicrosoftError as error:
+        messages.error(request, f"The mailbox was not connected. {error.message}")
+        return redirect(PAGE)
+    if not identity.username:
+        messages.error(request, "Microsoft did not say which mailbox signed in (no preferred_username claim).")
+        return redirect(PAGE)
+    mailbox = actions.connect_office365_mailbox(
+        request.user, identity, client.serialize_cache(cache), config.fingerprint
+    )
+    messages.success(request, f"Connected Account: {mailbox.email_address}. Retrieve the folders and choose what to sync.")
+    return redirect(PAGE)

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from inboxbridge.mailboxes import actions
+from inboxbridge.mailboxes.connection import imap_login, smtp_login
+from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, folder_depth
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.tokens import MailboxUnavailable
+from inboxbridge.microsoft import client, flows
+from inboxbridge.microsoft.config import load_config, mail_scopes
+from inboxbridge.microsoft.errors import MicrosoftError
+
+PAGE = "mailboxes:email-configuration"
+
+
+@login_required
+def email_configuration(request: HttpRequest) -> HttpResponse:
+    mailbox = actions.active_mailbox_of(request.user)
+    config = load_config()
+    account_type = request.GET.get("type") or (mailbox.account_type if mailbox else "")
+    if account_type == Mailbox.AccountType.OFFICE365 and not config.email_sync_enabled and not mailbox:
+        account_type = ""
+    other_form = OtherAccountForm(initial=_other_initial(mailbox))
+    folders = list(mailbox.folders.filter(exists_on_server=True)) if mailbox else []
+    folder_form = FolderSelectionForm(
+        folders=folders,
+        initial={"folders": [f.pk for f in folders if f.selected],
+                 "initial_sync_days": mailbox.initial_sync_days if mailbox else None},
+    )
+    return render(request, "mailboxes/email_configuration.html", {
+        "mailbox": mailbox,
+        "account_type": account_type,
+        "office365_available": config.email_sync_enabled,
+        "other_form": other_form,
+        "folder_form": folder_form,
+        "folder_rows": [(f, folder_depth(f)) for f in folders],
+    })
+
+
+def _other_initial(mailbox: Mailbox | None) -> dict[str, object]:
+    if mailbox is None or mailbox.account_type != Mailbox.AccountType.OTHER:
+        return {}
+    return {name: getattr(mailbox, name) for name in (
+        "email_address", "imap_host", "imap_port", "imap_ssl", "smtp_host", "smtp_port", "smtp_security", "username",
+    )}
+
+
+@login_required
+@require_POST
+def connect(request: HttpRequest) -> HttpResponse:
+    """Connect or Reconnect: the authorization-code flow through the one Redirect URI."""
+    config = load_config()
+    if not config.email_sync_enabled:
+        messages.error(request, "Office 365 is not available: an administrator has to enable it in Microsoft Settings.")
+        return redirect(PAGE)
+    mailbox = actions.active_mailbox_of(request.user)
+    hint = mailbox.email_address if mailbox and mailbox.account_type == Mailbox.AccountType.OFFICE365 else ""
+    try:
+        flow = client.start_flow(config, mail_scopes(), flows.redirect_uri(request),
+                                 login_hint=hint or getattr(request.user, "email", "") or None)
+    except MicrosoftError as error:
+        messages.error(request, f"Could not start the connection. {error.message}")
+        return redirect(PAGE)
+    flows.remember(request, "mailbox_connect", flow)
+    return redirect(flow["auth_uri"])
+
+
+@login_required
+@require_POST
+def disconnect(request: HttpRequest) -> HttpResponse:
+    mailbox = actions.active_mailbox_of(request.user)
+    if mailbox is None:
+        return redirect(PAGE)
+    delete_mail = request.POST.get("mail") == "delete"
+    actions.disconnect_mailbox(request.user, mailbox, delete_mail=delete_mail)
+    messages.success(
+        request,
+        f"{mailbox.email_address} is disconnected. "
+        + ("Its synced mail is being deleted in the background." if delete_mail else "Its synced mail was kept."),
+    )
+    return redirect(PAGE)
+
+
+@login_required
+@require_POST
+def save_other(request: HttpRequest) -> HttpResponse:
+    form = OtherAccountForm(request.POST)
+    mailbox = actions.active_mailbox_of(request.user)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        if not data["password"] and not (mailbox and mailbox.account_type == Mailbox.AccountType.OTHER):
+            form.add_error("password", "Enter the password.")
+        else:
+            candidate = Mailbox(account_type=Mailbox.AccountType.OTHER, **{**data, "password": data["password"]
+                                                                          or (mailbox.password if mailbox else "")})
+            problem = _check_servers(candidate)
+            if problem:
+                form.add_error(None, problem)
+            else:
+                actions.save_other_account(request.user, **data)
+                messages.success(request, "The mailbox settings were checked and saved.")
+                return redirect(PAGE)
+    return render(request, "mailboxes/email_configuration.html", {
+        "mailbox": mailbox, "account_type": "other", "office365_available": load_config().email_sync_enabled,
+        "other_form": form, "folder_form": None, "folder_rows": [],
+    }, status=400)
+
+
+def _check_servers(candidate: Mailbox) -> str:
+    from inboxbridge.sending.smtp import check_login as check_smtp
+    from inboxbridge.sync.imap import ImapError
+    from inboxbridge.sync.imap import check_login as check_imap
+
+    try:
+        check_imap(imap_login(candidate))
+    except ImapError as error:
+        return f"IMAP check failed: {error}"
+    try:
+        check_smtp(smtp_login(candidate))
+    except Exception as error:  # noqa: BLE001  (the SMTP door raises SmtpError with a clean message)
+        return f"SMTP check failed: {error}"
+    return ""
+
+
+@login_required
+@require_POST
+def retrieve_folders(request: HttpRequest) -> HttpResponse:
+    from inboxbridge.sync.imap import ImapError, list_folders
+
+    mailbox = actions.active_mailbox_of(request.user)
+    if mailbox is None:
+        return redirect(PAGE)
+    try:
+        remote = list_folders(imap_login(mailbox))
+    except (ImapError, MicrosoftError, MailboxUnavailable) as error:
+        messages.error(request, f"The folders could not be retrieved. {error}")
+        return redirect(PAGE)
+    folders = actions.update_folders(
+        mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote if f.selectable]
+    )
+    messages.success(request, f"Retrieved {len(folders)} folders. Tick the ones to synchronize and click Save.")
+    return redirect(PAGE)
+
+
+@login_required
+@require_POST
+def save_folders(request: HttpRequest) -> HttpResponse:
+    mailbox = actions.active_mailbox_of(request.user)
+    if mailbox is None:
+        return redirect(PAGE)
+    form = FolderSelectionForm(request.POST, folders=list(mailbox.folders.filter(exists_on_server=True)))
+    if not form.is_valid():
+        messages.error(request, "Choose folders from the list.")
+        return redirect(PAGE)
+    actions.select_folders(request.user, mailbox, form.cleaned_data["folders"], form.cleaned_data["initial_sync_days"])
+    messages.success(request, "Folder selection saved. Synchronization starts shortly.")
+    return redirect(PAGE)
+
+
+@login_required
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    from inboxbridge.jobs.scheduler import request_sync
+
+    mailbox = actions.active_mailbox_of(request.user)
+    if mailbox is None or not mailbox.schedulable:
+        messages.error(request, "This mailbox cannot be synchronized now.")
+    else:
+        request_sync(mailbox)
+        messages.success(request, "A sync was requested.")
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(PAGE)

@@ -1,0 +1,225 @@
+"""The one door to the Microsoft identity platform: the only module that imports msal.
+
+Every function takes the effective `MicrosoftConfig`, builds a fresh MSAL application (MSAL caches
+HTTP 400 answers per application object for 60 s, which would hide a fixed secret) and turns every
+refusal into a `MicrosoftError` carrying the AADSTS code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import msal
+import requests
+from django.conf import settings
+
+from inboxbridge.lib.tls import http_session
+from inboxbridge.microsoft.config import MicrosoftConfig
+from inboxbridge.microsoft.errors import MicrosoftError, from_result, unreachable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignedInIdentity:
+    """Who signed in, from the verified id_token: never from a Graph call or an unverified claim."""
+
+    oid: str
+    tid: str
+    username: str  # preferred_username: the mailbox address for work accounts
+    name: str = ""
+    email: str = ""
+    home_account_id: str = ""
+    claims: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def _session() -> requests.Session:
+    session = http_session()
+    session.request = _with_timeout(session.request)  # type: ignore[method-assign]
+    return session
+
+
+def _with_timeout(request: Any) -> Any:
+    def call(method: str, url: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", settings.HTTP_TIMEOUT)
+        return request(method, url, **kwargs)
+
+    return call
+
+
+def build_app(config: MicrosoftConfig, cache: msal.SerializableTokenCache | None = None) -> Any:
+    if not config.is_complete:
+        raise MicrosoftError("not_configured", "The Microsoft integration is not configured.")
+    try:
+        return msal.ConfidentialClientApplication(
+            config.client_id,
+            client_credential=config.client_secret,
+            authority=config.authority,
+            instance_discovery=False,
+            http_client=_session(),
+            token_cache=cache,
+        )
+    except (requests.RequestException, OSError) as exc:
+        raise unreachable(config.authority_host, exc) from None
+    except ValueError as exc:
+        # MSAL says so when the tenant's discovery document is missing: usually a wrong tenant.
+        raise MicrosoftError(
+            "invalid_tenant",
+            f"Microsoft does not know the directory {config.tenant_id!r} ({exc.__class__.__name__}). "
+            "Check the Directory (tenant) ID.",
+            90002,
+        ) from None
+
+
+def start_flow(
+    config: MicrosoftConfig,
+    scopes: list[str],
+    redirect_uri: str,
+    *,
+    login_hint: str | None = None,
+    prompt: str = "select_account",
+) -> dict[str, Any]:
+    """Begin an authorization-code flow with PKCE, state and nonce; returns MSAL's flow dict
+    (which holds the code verifier: keep it server-side)."""
+    app = build_app(config)
+    flow: dict[str, Any] = app.initiate_auth_code_flow(
+        scopes, redirect_uri=redirect_uri, prompt=prompt, login_hint=login_hint or None
+    )
+    if "error" in flow:
+        raise from_result(flow)
+    return flow
+
+
+def finish_flow(
+    config: MicrosoftConfig,
+    flow: dict[str, Any],
+    auth_response: dict[str, str],
+    cache: msal.SerializableTokenCache | None = None,
+) -> SignedInIdentity:
+    """Redeem the code; tokens go only into `cache` (if given), never back to the caller."""
+    app = build_app(config, cache)
+    try:
+        result = app.acquire_token_by_auth_code_flow(flow, auth_response)
+    except ValueError:
+        # MSAL raises on a state mismatch: the callback does not belong to this flow.
+        raise MicrosoftError("state_mismatch", "The answer from Microsoft does not match this sign-in.") from None
+    except (requests.RequestException, OSError) as exc:
+        raise unreachable("token endpoint", exc) from None
+    if "error" in result:
+        raise from_result(result)
+    claims = verify_id_token(config, result.get("id_token", ""))
+    return SignedInIdentity(
+        oid=str(claims.get("oid", "")),
+        tid=str(claims.get("tid", "")),
+        username=str(claims.get("preferred_username") or claims.get("email") or ""),
+        name=str(claims.get("name", "")),
+        email=str(claims.get("email", "")),
+        home_account_id=f"{claims.get('oid', '')}.{claims.get('tid', '')}",
+        claims=claims,
+    )
+
+
+def verify_id_token(config: MicrosoftConfig, id_token: str) -> dict[str, Any]:
+    """Check signature, audience, issuer and lifetime: MSAL only checks the nonce."""
+    if not id_token:
+        raise MicrosoftError("no_id_token", "Microsoft returned no id_token; is the openid permission granted?")
+    session = _session()
+    try:
+        discovery = session.get(f"{config.authority}/v2.0/.well-known/openid-configuration").json()
+        jwks = jwt.PyJWKSet.from_dict(session.get(discovery["jwks_uri"]).json())
+        header = jwt.get_unverified_header(id_token)
+        key = next((k for k in jwks.keys if k.key_id == header.get("kid")), None)
+        if key is None:
+            raise MicrosoftError("invalid_id_token", "The id_token is signed with an unknown key.")
+        claims: dict[str, Any] = jwt.decode(
+            id_token, key=key, algorithms=["RS256"], audience=config.client_id,
+            options={"require": ["exp", "iat", "aud", "iss"], "verify_iss": False}, leeway=300,
+        )
+    except (requests.RequestException, OSError, KeyError, ValueError) as exc:
+        if isinstance(exc, jwt.PyJWTError):
+            raise MicrosoftError("invalid_id_token", f"The id_token failed verification: {exc}") from None
+        raise unreachable("signing keys", exc) from None
+    expected_issuer = str(discovery.get("issuer", "")).replace("{tenantid}", str(claims.get("tid", "")))
+    if claims.get("iss") != expected_issuer:
+        raise MicrosoftError("invalid_id_token", "The id_token was issued by another authority.")
+    return claims
+
+
+def new_cache(serialized: str = "") -> msal.SerializableTokenCache:
+    cache = msal.SerializableTokenCache()
+    if serialized:
+        cache.deserialize(serialized)
+    return cache
+
+
+def cache_changed(cache: msal.SerializableTokenCache) -> bool:
+    return bool(cache.has_state_changed)
+
+
+def serialize_cache(cache: msal.SerializableTokenCache) -> str:
+    return str(cache.serialize())
+
+
+def acquire_token_silent(
+    config: MicrosoftConfig,
+    cache: msal.SerializableTokenCache,
+    scopes: list[str],
+    home_account_id: str,
+    *,
+    force_refresh: bool = False,
+) -> str:
+    """An access token from the cache, refreshed (and the rotated refresh token stored in `cache`)
+    when it has less than five minutes left."""
+    app = build_app(config, cache)
+    accounts = [a for a in app.get_accounts() if a.get("home_account_id") == home_account_id]
+    if not accounts:
+        raise MicrosoftError("invalid_grant", "No stored authorization for this mailbox.", 70008)
+    try:
+        result = app.acquire_token_silent_with_error(scopes, accounts[0], force_refresh=force_refresh)
+    except (requests.RequestException, OSError) as exc:
+        raise unreachable("token endpoint", exc) from None
+    if not result:
+        raise MicrosoftError("invalid_grant", "No stored authorization for this mailbox.", 70008)
+    if "error" in result:
+        raise from_result(result)
+    return str(result["access_token"])
+
+
+def acquire_app_token(config: MicrosoftConfig, scopes: list[str]) -> str:
+    """App-only token (client credentials) for system mailboxes without a signed-in user."""
+    app = build_app(config)
+    try:
+        result = app.acquire_token_for_client(scopes)
+    except (requests.RequestException, OSError) as exc:
+        raise unreachable("token endpoint", exc) from None
+    if "error" in result:
+        raise from_result(result)
+    return str(result["access_token"])
+
+
+def discovery_answers(authority_host: str, tenant: str) -> tuple[bool, str]:
+    """For System Information: does the authority host serve its discovery document?"""
+    url = f"{authority_host.rstrip('/')}/{tenant or 'organizations'}/v2.0/.well-known/openid-configuration"
+    try:
+        response = _session().get(url, timeout=5)
+    except (requests.RequestException, OSError) as exc:
+        return False, f"{type(exc).__name__} reaching {url}"
+    if response.ok and "issuer" in response.text:
+        return True, url
+    return False, f"HTTP {response.status_code} from {url}"
+
+
+def cached_access_token(cache: msal.SerializableTokenCache, scopes: list[str], home_account_id: str) -> str | None:
+    """An access token from the cache alone (no network, no lock needed) if it has over five
+    minutes left; MSAL would refresh it below that."""
+    import time
+
+    wanted = {s.lower() for s in scopes}
+    for entry in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"home_account_id": home_account_id}):
+        granted = {s.lower() for s in str(entry.get("target", "")).split()}
+        if wanted <= granted and int(entry.get("expires_on", 0)) > time.time() + 300:
+            return str(entry["secret"])
+    return None

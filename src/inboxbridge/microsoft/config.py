@@ -1,0 +1,75 @@
+"""The Microsoft integration's effective configuration, as every flow and worker sees it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from inboxbridge.configuration import store
+
+
+@dataclass(frozen=True)
+class MicrosoftConfig:
+    client_id: str
+    client_secret: str
+    tenant_id: str
+    authority_host: str
+    email_sync_enabled: bool
+    verified_fingerprint: str
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.client_id and self.client_secret and self.tenant_id)
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_host.rstrip('/')}/{self.tenant_id}"
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever client id, secret or tenant change; stored next to token caches so a
+        change invalidates cached access tokens. A hash, so the secret itself is never stored twice."""
+        material = "\x00".join([self.authority_host, self.client_id, self.client_secret, self.tenant_id])
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+    @property
+    def credentials_verified(self) -> bool:
+        return self.is_complete and self.verified_fingerprint == self.fingerprint
+
+    def __repr__(self) -> str:  # keeps the secret out of tracebacks and debug output
+        return f"MicrosoftConfig(client_id={self.client_id!r}, tenant_id={self.tenant_id!r}, secret=***)"
+
+
+def load_config() -> MicrosoftConfig:
+    values = store.get_many(
+        (store.CLIENT_ID, store.CLIENT_SECRET, store.TENANT_ID, store.EMAIL_SYNC_ENABLED, store.VERIFIED_FINGERPRINT)
+    )
+    return MicrosoftConfig(
+        client_id=values[store.CLIENT_ID.key],
+        client_secret=values[store.CLIENT_SECRET.key],
+        tenant_id=values[store.TENANT_ID.key],
+        authority_host=settings.MICROSOFT_AUTHORITY_HOST,
+        email_sync_enabled=values[store.EMAIL_SYNC_ENABLED.key] == "1",
+        verified_fingerprint=values[store.VERIFIED_FINGERPRINT.key],
+    )
+
+
+def mail_scopes() -> list[str]:
+    """The delegated permissions the product asks for; MSAL adds openid, profile, offline_access."""
+    resource = settings.MICROSOFT_MAIL_RESOURCE.rstrip("/")
+    return [f"{resource}/IMAP.AccessAsUser.All", f"{resource}/POP.AccessAsUser.All", f"{resource}/SMTP.Send"]
+
+
+def required_permissions() -> list[tuple[str, str]]:
+    """What the Azure app registration must grant (API permissions page), with why."""
+    return [
+        ("IMAP.AccessAsUser.All", "Read and synchronize mailboxes over IMAP"),
+        ("POP.AccessAsUser.All", "Access mailboxes over POP (asked with IMAP so one consent covers both)"),
+        ("SMTP.Send", "Send mail through SMTP as the connected user"),
+        ("offline_access", "Keep access without the user present (refresh tokens)"),
+        ("openid", "Sign users in"),
+        ("profile", "Read the user's basic profile (name, object id)"),
+        ("email", "Read the user's email address"),
+    ]

@@ -1,0 +1,93 @@
+"""Turn Microsoft's error answers into a message a person can act on.
+
+Acts on the `error_codes` / AADSTS number, never echoes tokens, and drops trace ids and timestamps
+that only clutter the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from inboxbridge.lib.redact import redact
+
+RECONNECT = "Click Reconnect (or Connect) to sign in to the mailbox again."
+EXPLANATIONS: dict[int, tuple[str, str]] = {
+    50011: ("The Redirect URI sent does not match the ones registered for the application.",
+            "Copy the Redirect URI shown on the Microsoft Settings page into the app registration's "
+            "Authentication > Redirect URIs in Azure."),
+    500112: ("The Redirect URI sent does not match the ones registered for the application.",
+             "Copy the Redirect URI shown on the Microsoft Settings page into the app registration in Azure."),
+    50194: ("The application is not multi-tenant, but the common or organizations endpoint was used.",
+            "Set the Directory (tenant) ID to your tenant's ID instead of common/organizations."),
+    65001: ("The user or administrator has not consented to the permissions the application needs.",
+            "Grant consent when Microsoft asks, or have an administrator use the admin consent link."),
+    90094: ("These permissions need an administrator's consent.",
+            "Ask a tenant administrator to open the admin consent link on the Microsoft Settings page."),
+    700016: ("No application with this Application (client) ID exists in the directory.",
+             "Check the Application (client) ID and the Directory (tenant) ID against the app's Overview."),
+    7000215: ("The client secret is wrong.",
+              "Paste the secret's Value (not its Secret ID) from Certificates & secrets."),
+    7000222: ("The client secret has expired.",
+              "Create a new client secret in Azure and save it here."),
+    70008: ("The authorization has expired.", RECONNECT),
+    700082: ("The refresh token expired after a long time without use.", RECONNECT),
+    50173: ("The grant was revoked, for example because the password was changed.", RECONNECT),
+    54005: ("The authorization code was already used.", "Start the authorization again."),
+    70011: ("The requested permission (scope) is not valid.",
+            "Check the API permissions of the app registration against the list on the settings page."),
+    53003: ("Access was blocked by a Conditional Access policy.", "Ask your tenant administrator."),
+    50076: ("Multi-factor authentication is required.", "Complete multi-factor authentication in the browser."),
+    50079: ("Multi-factor authentication enrolment is required.", "Enrol in multi-factor authentication."),
+    501481: ("The PKCE code verifier did not match.", "Start the authorization again."),
+    50126: ("The user name or password is wrong.", "Sign in again with the right account."),
+    50020: ("This account is not from the application's directory.",
+            "Sign in with an account of the configured tenant, or make the app multi-tenant."),
+}
+_AADSTS = re.compile(r"AADSTS(\d+)")
+
+
+class MicrosoftError(Exception):
+    """A refusal from the identity platform, or a failure to reach it."""
+
+    def __init__(self, error: str, description: str = "", code: int | None = None) -> None:
+        self.error = error
+        self.code = code
+        self.description = _first_line(redact(description))
+        self.explanation, self.fix = EXPLANATIONS.get(code or 0, (self.description or error, ""))
+        super().__init__(self.message)
+
+    @property
+    def is_grant_revoked(self) -> bool:
+        """True when only a new sign-in can help (the refresh token is dead)."""
+        return self.error == "invalid_grant" or self.code in {70008, 700082, 50173}
+
+    @property
+    def message(self) -> str:
+        head = f"AADSTS{self.code}: " if self.code else f"{self.error}: "
+        text = head + self.explanation
+        return f"{text} {self.fix}".strip()
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:500]
+
+
+def from_result(result: Mapping[str, Any]) -> MicrosoftError:
+    """Build the error from an MSAL result dict or an OAuth redirect's query parameters."""
+    description = str(result.get("error_description") or "")
+    codes = result.get("error_codes") or []
+    code: int | None = int(codes[0]) if codes else None
+    if code is None and (match := _AADSTS.search(description)):
+        code = int(match.group(1))
+    return MicrosoftError(str(result.get("error") or "error"), description, code)
+
+
+def unreachable(what: str, exc: BaseException) -> MicrosoftError:
+    return MicrosoftError(
+        "unreachable",
+        f"Could not reach the Microsoft identity platform ({what}): {type(exc).__name__}. "
+        "Check INBOXBRIDGE_MICROSOFT_AUTHORITY_HOST, the network and INBOXBRIDGE_CA_BUNDLE.",
+    )

@@ -1,0 +1,93 @@
+"""The one door to SMTP: the only module that speaks it.
+
+XOAUTH2 uses the two-step form (AUTH XOAUTH2, then the response on its own line): the one-line form
+makes a ~2,300-byte command that some servers refuse.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from inboxbridge.lib.tls import client_ssl_context
+from inboxbridge.mailboxes.connection import ServerLogin
+
+
+class SmtpError(Exception):
+    """Sending failed; the message is safe to show (no credentials)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, auth_failed: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.auth_failed = auth_failed
+
+
+def _explain(code: int, text: str) -> str:
+    if "5.7.139" in text or "SmtpClientAuthentication is disabled" in text:
+        return ("SMTP AUTH is disabled for this mailbox or tenant. An Exchange administrator must run "
+                "Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false.")
+    return f"{code} {text}".strip()
+
+
+def _open(login: ServerLogin) -> smtplib.SMTP:
+    timeout = settings.MAIL_NETWORK_TIMEOUT
+    context = client_ssl_context()
+    connection: smtplib.SMTP
+    if login.security == "ssl":
+        connection = smtplib.SMTP_SSL(login.host, login.port, timeout=timeout, context=context)
+    else:
+        connection = smtplib.SMTP(login.host, login.port, timeout=timeout)
+        if login.security == "starttls":
+            connection.starttls(context=context)
+    if login.mechanism == "XOAUTH2":
+        sasl = f"user={login.username}\x01auth=Bearer {login.secret}\x01\x01"
+        connection.ehlo()
+        connection.auth("XOAUTH2", lambda challenge=None: sasl if challenge is None else "", initial_response_ok=False)
+    else:
+        connection.login(login.username, login.secret)
+    return connection
+
+
+def _guarded(login: ServerLogin) -> smtplib.SMTP:
+    try:
+        return _open(login)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise SmtpError(f"Authentication failed: {_explain(exc.smtp_code, exc.smtp_error.decode(errors='replace'))}",
+                        auth_failed=True) from None
+    except smtplib.SMTPException as exc:
+        raise SmtpError(f"The SMTP server refused: {type(exc).__name__}") from None
+    except (ssl.SSLError, ssl.CertificateError) as exc:
+        raise SmtpError(f"TLS with {login.host}:{login.port} failed: {exc.__class__.__name__}") from None
+    except (TimeoutError, socket.timeout):
+        raise SmtpError(f"{login.host}:{login.port} did not answer in time.") from None
+    except OSError as exc:
+        raise SmtpError(f"Could not connect to {login.host}:{login.port}: {exc.strerror or exc}") from None
+
+
+def check_login(login: ServerLogin) -> None:
+    connection = _guarded(login)
+    connection.quit()
+
+
+def send(login: ServerLogin, sender: str, recipients: Iterable[str], message: bytes) -> None:
+    connection = _guarded(login)
+    try:
+        refused = connection.sendmail(sender, list(recipients), message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise SmtpError("Every recipient was refused: " + ", ".join(exc.recipients), permanent=True) from None
+    except smtplib.SMTPResponseException as exc:
+        raise SmtpError(_explain(exc.smtp_code, exc.smtp_error.decode(errors="replace")),
+                        permanent=500 <= exc.smtp_code < 600) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise SmtpError(f"Sending was interrupted: {type(exc).__name__}") from None
+    finally:
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+    if refused:
+        raise SmtpError("Some recipients were refused: " + ", ".join(refused), permanent=True)

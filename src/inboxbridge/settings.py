@@ -1,0 +1,246 @@
+"""Every setting of inboxbridge, read from the environment (and a `.env` file) in this one module.
+
+The README lists each variable with its default; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from dotenv import load_dotenv
+
+load_dotenv(os.environ.get("INBOXBRIDGE_ENV_FILE", ".env"), override=False)
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        sys.exit(f"inboxbridge: {name} must be a whole number, got {value!r}")
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def _secret_from_file(path: Path, make: str, what: str) -> str:
+    """Read a generated secret from the data directory, creating it on first run."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(make + "\n")
+    print(f"inboxbridge: no {what} configured; generated one into {path}. Back it up.", file=sys.stderr)
+    return make
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("INBOXBRIDGE_DATA_DIR") or Path.home() / ".local" / "share" / "inboxbridge")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("INBOXBRIDGE_DEBUG")
+SECRET_KEY = env_str("INBOXBRIDGE_SECRET_KEY") or _secret_from_file(
+    DATA_DIR / "secret_key", secrets.token_urlsafe(50), "INBOXBRIDGE_SECRET_KEY"
+)
+
+
+def _generate_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+# Several keys for rotation: the first encrypts, all decrypt (`inboxbridge manage reencrypt_secrets`).
+ENCRYPTION_KEYS = env_list("INBOXBRIDGE_ENCRYPTION_KEYS") or [
+    line.strip()
+    for line in _secret_from_file(
+        DATA_DIR / "encryption.keys", _generate_fernet_key(), "INBOXBRIDGE_ENCRYPTION_KEYS"
+    ).splitlines()
+    if line.strip()
+]
+
+# The public URL the Redirect URI is built from; empty = the request's own scheme and host.
+BASE_URL = env_str("INBOXBRIDGE_BASE_URL").rstrip("/")
+_base_host = urlsplit(BASE_URL).hostname if BASE_URL else None
+ALLOWED_HOSTS = env_list("INBOXBRIDGE_ALLOWED_HOSTS") or (
+    [_base_host, "localhost", "127.0.0.1", "[::1]"] if _base_host else ["*"]
+)
+CSRF_TRUSTED_ORIGINS = env_list("INBOXBRIDGE_CSRF_TRUSTED_ORIGINS") or (
+    [f"{urlsplit(BASE_URL).scheme}://{urlsplit(BASE_URL).netloc}"] if BASE_URL else []
+)
+# Behind a reverse proxy that sets X-Forwarded-Proto/-Host, trust those headers (only then).
+if env_bool("INBOXBRIDGE_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+_https = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # the OAuth callback is a top-level GET from Microsoft: Lax keeps the session
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "inboxbridge.accounts",
+    "inboxbridge.configuration",
+    "inboxbridge.microsoft",
+    "inboxbridge.mailboxes",
+    "inboxbridge.mail",
+    "inboxbridge.sync",
+    "inboxbridge.jobs",
+    "inboxbridge.sending",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "inboxbridge.urls"
+WSGI_APPLICATION = "inboxbridge.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "inboxbridge.mailboxes.context_processors.mailbox_alerts",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "inboxbridge.sqlite3",
+            "OPTIONS": {
+                # WAL lets the in-process worker write while pages read; IMMEDIATE avoids
+                # "database is locked" when two writers upgrade their locks at once.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("INBOXBRIDGE_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Microsoft identity platform and Office 365 mail hosts -------------------------------------
+MICROSOFT_AUTHORITY_HOST = env_str("INBOXBRIDGE_MICROSOFT_AUTHORITY_HOST", "https://login.microsoftonline.com")
+MICROSOFT_CLIENT_ID = env_str("INBOXBRIDGE_MICROSOFT_CLIENT_ID")
+MICROSOFT_CLIENT_SECRET = env_str("INBOXBRIDGE_MICROSOFT_CLIENT_SECRET")
+MICROSOFT_TENANT_ID = env_str("INBOXBRIDGE_MICROSOFT_TENANT_ID")
+MICROSOFT_IMAP_HOST = env_str("INBOXBRIDGE_MICROSOFT_IMAP_HOST", "outlook.office365.com")
+MICROSOFT_IMAP_PORT = env_int("INBOXBRIDGE_MICROSOFT_IMAP_PORT", 993)
+MICROSOFT_SMTP_HOST = env_str("INBOXBRIDGE_MICROSOFT_SMTP_HOST", "smtp.office365.com")
+MICROSOFT_SMTP_PORT = env_int("INBOXBRIDGE_MICROSOFT_SMTP_PORT", 587)
+# The resource the mail scopes belong to; sovereign clouds use another one.
+MICROSOFT_MAIL_RESOURCE = env_str("INBOXBRIDGE_MICROSOFT_MAIL_RESOURCE", "https://outlook.office.com")
+CA_BUNDLE = env_str("INBOXBRIDGE_CA_BUNDLE")
+HTTP_TIMEOUT = env_int("INBOXBRIDGE_HTTP_TIMEOUT", 20)
+
+# --- Sync ----------------------------------------------------------------------------------------
+MAIL_NETWORK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_TIMEOUT", 60)
+ATTACHMENT_MAX_BYTES = env_int("INBOXBRIDGE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+SYNC_BATCH_SIZE = env_int("INBOXBRIDGE_SYNC_BATCH_SIZE", 200)
+SYNC_INTERVAL_SECONDS = env_int("INBOXBRIDGE_SYNC_INTERVAL", 60)
+SYNC_TIME_BUDGET_SECONDS = env_int("INBOXBRIDGE_SYNC_TIME_BUDGET", 60)
+SYNC_MAX_BACKOFF_SECONDS = env_int("INBOXBRIDGE_SYNC_MAX_BACKOFF", 30 * 60)
+SYNC_LEASE_SECONDS = env_int("INBOXBRIDGE_SYNC_LEASE", 5 * 60)
+
+# --- Background tasks ------------------------------------------------------------------------------
+TASKS_BACKEND = env_str("INBOXBRIDGE_TASKS_BACKEND", "database")
+REDIS_URL = env_str("INBOXBRIDGE_REDIS_URL", "redis://127.0.0.1:6379/0")
+if TASKS_BACKEND == "redis":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# `inboxbridge serve` works through the database queue in-process unless told not to.
+EMBEDDED_WORKER = env_bool("INBOXBRIDGE_EMBEDDED_WORKER", TASKS_BACKEND == "database")
+
+LOG_LEVEL = env_str("INBOXBRIDGE_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "inboxbridge.lib.redact.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "msal": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

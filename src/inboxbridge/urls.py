@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import include, path
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("mail:list")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("inboxbridge.accounts.urls")),
+    path("oauth2/microsoft/", include("inboxbridge.microsoft.urls")),
+    path("system/configuration/", include("inboxbridge.configuration.urls")),
+    path("my/", include("inboxbridge.mailboxes.urls")),
+    path("mail/", include("inboxbridge.mail.urls")),
+]

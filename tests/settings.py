@@ -1,0 +1,15 @@
+"""Settings for the test suite: the product's settings with a throw-away data directory."""
+
+import os
+import tempfile
+
+os.environ.setdefault("INBOXBRIDGE_DATA_DIR", tempfile.mkdtemp(prefix="inboxbridge-tests-"))
+# A fixed, public test key: nothing encrypted with it leaves the test run.
+os.environ.setdefault("INBOXBRIDGE_ENCRYPTION_KEYS", "cJzPRT3mYl0Ek0oD3K0tZ7JkEJgm4lQ0YbbcVPq0o3I=")
+os.environ.setdefault("INBOXBRIDGE_SECRET_KEY", "tests-only-not-a-secret")
+os.environ.setdefault("INBOXBRIDGE_ENV_FILE", os.devnull)
+
+from inboxbridge.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
