@@ -33,10 +33,10 @@ def serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from waitress import serve as waitress_serve
 
-    from inboxbridge.wsgi import application
-
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    from inboxbridge.wsgi import application  # after collectstatic: WhiteNoise indexes the files at start
+
     _no_admin_hint()
     embedded = None
     if settings.EMBEDDED_WORKER and not args.no_worker:
@@ -52,10 +52,7 @@ def serve(args: argparse.Namespace) -> int:
             port=args.port,
             threads=args.threads,
             ident="inboxbridge",
-            trusted_proxy=os.environ.get("INBOXBRIDGE_TRUSTED_PROXY") or None,
-            trusted_proxy_headers={"x-forwarded-proto", "x-forwarded-host"}
-            if os.environ.get("INBOXBRIDGE_TRUSTED_PROXY") else None,
-            clear_untrusted_proxy_headers=True,
+            # X-Forwarded-* reach Django untouched; INBOXBRIDGE_BEHIND_PROXY decides whether to trust them.
         )
     finally:
         if embedded is not None:

@@ -157,7 +157,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "inboxbridge.sqlite3",
+            "NAME": str(DATA_DIR / "inboxbridge.sqlite3"),
             "OPTIONS": {
                 # WAL lets the in-process worker write while pages read; IMMEDIATE avoids
                 # "database is locked" when two writers upgrade their locks at once.
@@ -185,6 +185,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as UserModel
 from django.db import transaction
 
 from inboxbridge.accounts.actions import record_audit_event
 from inboxbridge.configuration import store
 from inboxbridge.configuration.models import StoredSetting
 
-User = AbstractBaseUser | AnonymousUser
+User = UserModel | AnonymousUser
 
 
 def _set(option: store.Option, value: str, actor: User) -> None:
     user = actor if actor.is_authenticated else None
-    defaults = {"secret_value": value, "value": ""} if option.secret else {"value": value}
+    defaults: dict[str, object] = {"secret_value": value, "value": ""} if option.secret else {"value": value}
     StoredSetting.objects.update_or_create(key=option.key, defaults={**defaults, "updated_by": user})
 
 
@@ -43,7 +44,7 @@ def save_microsoft_settings(
             continue
         _set(option, new, actor)
         changed.append(option.label)
-        detail = {"change": "set"} if option.secret else {"old": old, "new": new}
+        detail: dict[str, object] = {"change": "set"} if option.secret else {"old": old, "new": new}
         record_audit_event(actor, "microsoft_settings.changed", option.label, **detail)
     return changed
 

@@ -11,7 +11,7 @@ MULTI_TENANT = {"organizations", "common"}
 
 
 class MicrosoftSettingsForm(forms.Form):
-    client_id = forms.CharField(label="Application (client) ID", required=False, max_length=36)
+    client_id = forms.CharField(label="Application (client) ID", required=False, max_length=100)
     client_id_use_default = forms.BooleanField(label="Use Default", required=False)
     client_secret = forms.CharField(
         label="Client Secret", required=False, max_length=512,
@@ -22,7 +22,7 @@ class MicrosoftSettingsForm(forms.Form):
     tenant_id_use_default = forms.BooleanField(label="Use Default", required=False)
 
     def clean_client_id(self) -> str:
-        value = self.cleaned_data["client_id"].strip()
+        value = self.cleaned_data["client_id"].strip().strip("{}")  # Azure tools sometimes show {GUID}
         if value and not GUID.match(value):
             raise forms.ValidationError(
                 "The Application (client) ID is a GUID like 00000000-0000-0000-0000-000000000000; "
@@ -31,7 +31,7 @@ class MicrosoftSettingsForm(forms.Form):
         return value.lower()
 
     def clean_tenant_id(self) -> str:
-        value = self.cleaned_data["tenant_id"].strip()
+        value = self.cleaned_data["tenant_id"].strip().strip("{}")
         if value and not (GUID.match(value) or DOMAIN.match(value) or value.lower() in MULTI_TENANT):
             raise forms.ValidationError(
                 "The Directory (tenant) ID is a GUID, a verified domain such as contoso.onmicrosoft.com, "

@@ -35,7 +35,7 @@ def system_information() -> list[tuple[str, str]]:
         ("Python", platform.python_version()),
         ("Django", django.get_version()),
         ("Database", database_description()),
-        ("Task backend", settings.TASKS["default"]["BACKEND"]),
+        ("Task backend", str(settings.TASKS["default"]["BACKEND"])),
         ("Microsoft integration", integration),
         ("Authority host", settings.MICROSOFT_AUTHORITY_HOST),
         ("Discovery document", ("answers: " if reachable else "does not answer: ") + detail),

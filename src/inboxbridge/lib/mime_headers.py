@@ -9,82 +9,58 @@ from __future__ import annotations
 
 import binascii
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_tz
 from urllib.parse import unquote_to_bytes
 
 from .mime_text import b64decode_lenient, bytes_to_str, clean_str, decode_text
 
-# Printable ASCII except ':' (RFC 5322 ftext); optional blanks before the colon are
-# tolerated because "Subject : x" exists in the wild.
-_FIELD_NAME = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:[ \t]*")
-
-
-def find_header_end(raw: bytes, start: int, end: int) -> tuple[int, int]:
-    """Locate the blank line ending the header block in ``raw[start:end]``.
-
-    Returns (block_end, body_start); block_end includes the last header line's newline.
-    Without a blank line the whole range is the header block.
-    """
-    if raw.startswith(b"\n", start, end):
-        return start, start + 1
-    if raw.startswith(b"\r\n", start, end):
-        return start, start + 2
-    nl = raw.find(b"\n", start, end)
-    if nl == -1:
-        return end, end
-    # Search the dominant style first, then the other only up to that hit, so a
-    # CRLF message is not scanned to its end looking for LF LF.
-    if nl > start and raw[nl - 1] == 13:
-        first, other = b"\n\r\n", b"\n\n"
-    else:
-        first, other = b"\n\n", b"\n\r\n"
-    hit = raw.find(first, nl, end)
-    hit2 = raw.find(other, nl, hit if hit != -1 else end)
-    if hit2 != -1:
-        hit, first = hit2, other
-    if hit == -1:
-        return end, end
-    return hit + 1, hit + len(first)
+# One header field per match: name (printable ASCII except ':'; blanks before the
+# colon tolerated because "Subject : x" exists in the wild), then the value with its
+# continuation lines. One regex call per field keeps the per-line work in C.
+_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
 
 
 def split_header_block(
     raw: bytes, start: int, end: int, defects: list[str] | None = None
 ) -> tuple[list[tuple[str, bytes]], int]:
-    """Split a header block into (name, unfolded raw value) pairs; returns them and body_start."""
-    block_end, body_start = find_header_end(raw, start, end)
-    if block_end <= start:
-        return [], body_start
+    """Split the header block at ``raw[start:end]`` into (name, unfolded raw value) pairs.
+
+    Returns the fields and the offset where the body starts. Like the stdlib, a line
+    that is neither a field nor a continuation ends the header block (and is body).
+    """
     fields: list[tuple[str, bytes]] = []
     pos = start
-    first = True
-    for line in raw[start:block_end].split(b"\n"):
-        line_start = pos
-        pos += len(line) + 1
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if not line:
-            continue
-        c = line[0]
-        if c == 32 or c == 9:
-            if fields:
-                name, value = fields[-1]
-                fields[-1] = (name, value + line)
-            elif defects is not None:
-                defects.append("first header line is a continuation line; ignored")
-            first = False
-            continue
-        m = _FIELD_NAME.match(line)
+    match = _FIELD.match
+    while pos < end:
+        m = match(raw, pos, end)
         if m is None:
-            if first and line.startswith(b"From "):
-                first = False  # mbox "From " envelope line, not a header
+            c = raw[pos]
+            if c == 10:
+                return fields, pos + 1
+            if c == 13 and (pos + 1 == end or raw[pos + 1] == 10):
+                return fields, min(pos + 2, end)
+            nl = raw.find(b"\n", pos, end)
+            line_end = end if nl == -1 else nl + 1
+            if c == 32 or c == 9:
+                if defects is not None:
+                    defects.append("header block starts with a continuation line; ignored")
+                pos = line_end
+                continue
+            if pos == start and raw.startswith(b"From ", pos, end):
+                pos = line_end  # mbox envelope line, not a header
                 continue
             if defects is not None:
                 defects.append("missing blank line between headers and body")
-            return fields, line_start
-        first = False
-        fields.append((m.group(1).decode("ascii"), line[m.end() :]))
-    return fields, body_start
+            return fields, pos
+        value = m.group(2)
+        if b"\n" in value:
+            value = value.replace(b"\r\n", b"").replace(b"\n", b"")
+        if value.endswith(b"\r"):
+            value = value[:-1]
+        fields.append((m.group(1).decode("ascii"), value))
+        pos = m.end()
+    return fields, end
 
 
 # ---------------------------------------------------------------------------
@@ -132,7 +108,24 @@ def decode_words(text: str) -> str:
     return "".join(pieces)
 
 
-_SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def decode_field(value: bytes) -> str:
+    """decode_header_value() for the unfolded raw bytes of one field (hot path)."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        text = value.decode("latin-1")
+    if "=?" in text:
+        try:
+            text = decode_words(text)
+        except (ValueError, TypeError, UnicodeError, LookupError):
+            pass
+        return clean_str(text)
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    return text
 
 
 def decode_header_value(value: str | bytes) -> str:
@@ -141,9 +134,12 @@ def decode_header_value(value: str | bytes) -> str:
         text = bytes_to_str(bytes(value))
     elif isinstance(value, str):
         text = value
-        if not text.isascii() and _SURROGATE_ESCAPES.search(text):
-            # compat32 hands out 8-bit header bytes as surrogate escapes.
-            text = bytes_to_str(text.encode("utf-8", "surrogateescape"))
+        if not text.isascii() and _SURROGATES.search(text):
+            try:
+                # compat32 hands out 8-bit header bytes as surrogate escapes.
+                text = bytes_to_str(text.encode("utf-8", "surrogateescape"))
+            except UnicodeEncodeError:
+                text = _SURROGATES.sub("\ufffd", text)
     else:
         text = str(value)
     if "\n" in text or "\r" in text:
@@ -268,7 +264,7 @@ def parse_addresses(value: str) -> list[tuple[str, str]]:
 def _parse_addresses_slow(value: str) -> list[tuple[str, str]]:
     try:
         pairs = getaddresses([value])
-    except Exception:  # noqa: BLE001 - stdlib parser bugs must not fail a sync
+    except Exception:
         return []
     return [(_display_name(name), addr.strip()) for name, addr in pairs if name or addr]
 
@@ -295,8 +291,30 @@ def parse_msgid_list(value: str) -> list[str]:
     return [i for i in ids if i]
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+# The form nearly every MTA writes; everything else goes to email.utils.parsedate_tz.
+_COMMON_DATE = re.compile(
+    r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"\s*([+-])(\d\d)(\d\d)\s*(?:\([^()]*\)\s*)?$"
+)
+
+
 def parse_date(value: str) -> datetime | None:
     """RFC 5322 date to an aware datetime (UTC when no zone is given); None if unparseable."""
+    m = _COMMON_DATE.match(value)
+    if m is not None:
+        month = _MONTHS.get(m.group(2).lower())
+        if month is not None:
+            offset = (int(m.group(8)) * 60 + int(m.group(9))) * 60
+            try:
+                tz = timezone(timedelta(seconds=-offset if m.group(7) == "-" else offset))
+                return datetime(
+                    int(m.group(3)), month, int(m.group(1)), int(m.group(4)), int(m.group(5)),
+                    min(int(m.group(6) or 0), 59), tzinfo=tz,
+                )
+            except (ValueError, OverflowError):
+                pass  # let the stdlib parser have its say
     try:
         t = parsedate_tz(value)
     except (ValueError, IndexError, TypeError, OverflowError):
@@ -307,9 +325,9 @@ def parse_date(value: str) -> datetime | None:
     second = min(second, 59)  # leap seconds
     offset = t[9]
     try:
-        tz = timezone.utc if offset is None else timezone(timedelta(seconds=offset))
+        tz = UTC if offset is None else timezone(timedelta(seconds=offset))
     except (ValueError, OverflowError):
-        tz = timezone.utc
+        tz = UTC
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=tz)
     except (ValueError, OverflowError, TypeError):

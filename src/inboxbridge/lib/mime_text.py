@@ -49,6 +49,7 @@ _REFUSED_CODECS = frozenset(
 _LOOSE_CODECS = frozenset({"ascii", "latin-1", "iso8859-1", "cp1252"})
 
 _NOT_ASCII_COMPATIBLE_PREFIXES = ("iso2022", "utf-7", "utf-16", "utf-32", "hz")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=512)
@@ -93,9 +94,15 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, str | None]:
     if codec in _LOOSE_CODECS:
         return _loose_decode(data), None
     try:
-        return data.decode(codec), None
+        text = data.decode(codec)
     except (UnicodeError, LookupError, ValueError):
         pass
+    else:
+        # UTF-8 never yields lone surrogates; UTF-7 and friends can, and they
+        # would make the text unstorable.
+        if codec != "utf-8" and _SURROGATES.search(text):
+            return _SURROGATES.sub("\ufffd", text), f"lone surrogates in {charset!r} text"
+        return text, None
     defect = f"undecodable bytes for charset {charset!r}"
     if codec != "utf-8":
         # Mislabelled UTF-8 is the most common cause of a failing legacy charset.
@@ -117,15 +124,10 @@ def bytes_to_str(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
 def clean_str(text: str) -> str:
-    """Make text storable: no NULs (PostgreSQL rejects them), no lone surrogates."""
+    """Make decoded text storable: PostgreSQL rejects NUL characters."""
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
-    if not text.isascii() and _SURROGATES.search(text):
-        text = _SURROGATES.sub("\ufffd", text)
     return text
 
 

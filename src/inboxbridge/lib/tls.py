@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -21,7 +22,7 @@ class _ContextAdapter(HTTPAdapter):
         self._context = context
         super().__init__()
 
-    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._context
         return super().init_poolmanager(*args, **kwargs)
 

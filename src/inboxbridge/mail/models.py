@@ -13,6 +13,9 @@ class Thread(models.Model):
     class Meta:
         indexes = [models.Index(fields=["mailbox", "-last_message_at"])]
 
+    def __str__(self) -> str:
+        return self.subject or "(no subject)"
+
 
 class Email(models.Model):
     """One message per Message-ID per mailbox, linked to every folder it is in."""
@@ -74,6 +77,9 @@ class Placement(models.Model):
         constraints = [models.UniqueConstraint(fields=["folder", "uid"], name="unique_uid_per_folder")]
         indexes = [models.Index(fields=["email"])]
 
+    def __str__(self) -> str:
+        return f"{self.folder_id}:{self.uid}"
+
 
 class Blob(models.Model):
     """Attachment content, stored once by SHA-256 in the database (transactional with the email, and
@@ -82,6 +88,9 @@ class Blob(models.Model):
     sha256 = models.CharField(max_length=64, primary_key=True)
     size = models.PositiveBigIntegerField()
     data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return self.sha256
 
 
 class Attachment(models.Model):
@@ -97,3 +106,6 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.filename or self.content_type

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,13 +19,13 @@ logger = logging.getLogger(__name__)
 RECONNECT_MESSAGE = "Email synchronization has been disabled. Please click Reconnect to enable the sync."
 
 
-def active_mailbox_of(user: AbstractBaseUser) -> Mailbox | None:
+def active_mailbox_of(user: User) -> Mailbox | None:
     return Mailbox.objects.filter(owner=user, active=True).first()
 
 
 @transaction.atomic
 def connect_office365_mailbox(
-    user: AbstractBaseUser, identity: SignedInIdentity, token_cache: str, fingerprint: str
+    user: User, identity: SignedInIdentity, token_cache: str, fingerprint: str
 ) -> Mailbox:
     """Create the user's Office 365 mailbox, or reconnect the existing one (same account: nothing
     is lost; another account: the old mailbox is retired and its mail purged in the background)."""
@@ -54,7 +54,7 @@ def connect_office365_mailbox(
 
 
 @transaction.atomic
-def save_other_account(user: AbstractBaseUser, **fields: object) -> Mailbox:
+def save_other_account(user: User, **fields: object) -> Mailbox:
     current = Mailbox.objects.select_for_update().filter(owner=user, active=True).first()
     if current is not None and current.account_type != Mailbox.AccountType.OTHER:
         _retire(current, delete_mail=True)
@@ -97,7 +97,7 @@ def _retire(mailbox: Mailbox, *, delete_mail: bool) -> None:
 
 
 @transaction.atomic
-def disconnect_mailbox(user: AbstractBaseUser, mailbox: Mailbox, *, delete_mail: bool) -> None:
+def disconnect_mailbox(user: User, mailbox: Mailbox, *, delete_mail: bool) -> None:
     """Stop syncing and forget the tokens. Kept mail stays readable; deleted mail goes in the background."""
     locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     _retire(locked, delete_mail=delete_mail)
@@ -122,7 +122,7 @@ def update_folders(mailbox: Mailbox, remote: Iterable[tuple[str, str, str, str]]
 
 
 @transaction.atomic
-def select_folders(user: AbstractBaseUser, mailbox: Mailbox, folder_ids: Iterable[int],
+def select_folders(user: User, mailbox: Mailbox, folder_ids: Iterable[int],
                    initial_sync_days: int | None) -> None:
     ids = set(folder_ids)
     today = timezone.now().date()

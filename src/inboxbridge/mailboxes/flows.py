@@ -35,5 +35,7 @@ def finish_mailbox_connect(request: HttpRequest, pending: flows.PendingFlow, ans
     mailbox = actions.connect_office365_mailbox(
         request.user, identity, client.serialize_cache(cache), config.fingerprint
     )
-    messages.success(request, f"Connected Account: {mailbox.email_address}. Retrieve the folders and choose what to sync.")
+    messages.success(
+        request, f"Connected Account: {mailbox.email_address}. Retrieve the folders and choose what to sync."
+    )
     return redirect(PAGE)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.mailboxes import actions
 from inboxbridge.mailboxes.connection import imap_login, smtp_login
 from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, folder_depth
@@ -20,7 +21,7 @@ PAGE = "mailboxes:email-configuration"
 
 
 @login_required
-def email_configuration(request: HttpRequest) -> HttpResponse:
+def email_configuration(request: AuthenticatedRequest) -> HttpResponse:
     mailbox = actions.active_mailbox_of(request.user)
     config = load_config()
     account_type = request.GET.get("type") or (mailbox.account_type if mailbox else "")
@@ -53,7 +54,7 @@ def _other_initial(mailbox: Mailbox | None) -> dict[str, object]:
 
 @login_required
 @require_POST
-def connect(request: HttpRequest) -> HttpResponse:
+def connect(request: AuthenticatedRequest) -> HttpResponse:
     """Connect or Reconnect: the authorization-code flow through the one Redirect URI."""
     config = load_config()
     if not config.email_sync_enabled:
@@ -73,7 +74,7 @@ def connect(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def disconnect(request: HttpRequest) -> HttpResponse:
+def disconnect(request: AuthenticatedRequest) -> HttpResponse:
     mailbox = actions.active_mailbox_of(request.user)
     if mailbox is None:
         return redirect(PAGE)
@@ -89,7 +90,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def save_other(request: HttpRequest) -> HttpResponse:
+def save_other(request: AuthenticatedRequest) -> HttpResponse:
     form = OtherAccountForm(request.POST)
     mailbox = actions.active_mailbox_of(request.user)
     if form.is_valid():
@@ -123,14 +124,14 @@ def _check_servers(candidate: Mailbox) -> str:
         return f"IMAP check failed: {error}"
     try:
         check_smtp(smtp_login(candidate))
-    except Exception as error:  # noqa: BLE001  (the SMTP door raises SmtpError with a clean message)
+    except Exception as error:
         return f"SMTP check failed: {error}"
     return ""
 
 
 @login_required
 @require_POST
-def retrieve_folders(request: HttpRequest) -> HttpResponse:
+def retrieve_folders(request: AuthenticatedRequest) -> HttpResponse:
     from inboxbridge.sync.imap import ImapError, list_folders
 
     mailbox = actions.active_mailbox_of(request.user)
@@ -150,7 +151,7 @@ def retrieve_folders(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def save_folders(request: HttpRequest) -> HttpResponse:
+def save_folders(request: AuthenticatedRequest) -> HttpResponse:
     mailbox = actions.active_mailbox_of(request.user)
     if mailbox is None:
         return redirect(PAGE)
@@ -165,7 +166,7 @@ def save_folders(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def sync_now(request: HttpRequest) -> HttpResponse:
+def sync_now(request: AuthenticatedRequest) -> HttpResponse:
     from inboxbridge.jobs.scheduler import request_sync
 
     mailbox = actions.active_mailbox_of(request.user)

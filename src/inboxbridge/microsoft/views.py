@@ -32,5 +32,5 @@ def callback(request: HttpRequest) -> HttpResponse:
     if handler is None:
         messages.error(request, "This kind of authorization is no longer supported. Nothing was changed.")
         return redirect("home")
-    auth_response = {key: value for key, value in request.GET.items()}
+    auth_response = {key: str(value) for key, value in request.GET.items()}
     return handler(request, pending, auth_response)

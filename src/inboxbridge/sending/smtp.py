@@ -7,7 +7,6 @@ makes a ~2,300-byte command that some servers refuse.
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from collections.abc import Iterable
 
@@ -24,6 +23,10 @@ class SmtpError(Exception):
         super().__init__(message)
         self.permanent = permanent
         self.auth_failed = auth_failed
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def _explain(code: int, text: str) -> str:
@@ -56,13 +59,13 @@ def _guarded(login: ServerLogin) -> smtplib.SMTP:
     try:
         return _open(login)
     except smtplib.SMTPAuthenticationError as exc:
-        raise SmtpError(f"Authentication failed: {_explain(exc.smtp_code, exc.smtp_error.decode(errors='replace'))}",
+        raise SmtpError(f"Authentication failed: {_explain(exc.smtp_code, _text(exc.smtp_error))}",
                         auth_failed=True) from None
     except smtplib.SMTPException as exc:
         raise SmtpError(f"The SMTP server refused: {type(exc).__name__}") from None
     except (ssl.SSLError, ssl.CertificateError) as exc:
         raise SmtpError(f"TLS with {login.host}:{login.port} failed: {exc.__class__.__name__}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise SmtpError(f"{login.host}:{login.port} did not answer in time.") from None
     except OSError as exc:
         raise SmtpError(f"Could not connect to {login.host}:{login.port}: {exc.strerror or exc}") from None
@@ -80,7 +83,7 @@ def send(login: ServerLogin, sender: str, recipients: Iterable[str], message: by
     except smtplib.SMTPRecipientsRefused as exc:
         raise SmtpError("Every recipient was refused: " + ", ".join(exc.recipients), permanent=True) from None
     except smtplib.SMTPResponseException as exc:
-        raise SmtpError(_explain(exc.smtp_code, exc.smtp_error.decode(errors="replace")),
+        raise SmtpError(_explain(exc.smtp_code, _text(exc.smtp_error)),
                         permanent=500 <= exc.smtp_code < 600) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise SmtpError(f"Sending was interrupted: {type(exc).__name__}") from None

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from inboxbridge.microsoft.errors import from_result
+
+
+def test_the_aadsts_code_comes_from_error_codes_with_explanation_and_fix() -> None:
+    error = from_result({
+        "error": "invalid_client",
+        "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: abc\r\nCorrelation ID: x",
+        "error_codes": [7000215],
+    })
+    assert error.code == 7000215
+    assert error.message.startswith("AADSTS7000215: The client secret is wrong.")
+    assert "Value" in error.message and "Trace ID" not in error.message
+
+
+def test_the_code_is_read_from_a_redirects_description_when_there_is_no_list() -> None:
+    error = from_result({"error": "consent_required", "error_description": "AADSTS65001: The user has not consented"})
+    assert error.code == 65001
+    assert "consent" in error.message
+
+
+def test_a_revoked_grant_asks_the_user_to_reconnect() -> None:
+    error = from_result({"error": "invalid_grant", "error_description": "AADSTS50173: grant revoked"})
+    assert error.is_grant_revoked
+    assert "Reconnect" in error.message
+
+
+def test_an_unknown_code_keeps_microsofts_first_line_without_tokens() -> None:
+    error = from_result({"error": "weird", "error_description": "AADSTS99999: odd refresh_token=abcdef123 thing"})
+    assert "AADSTS99999" in error.message
+    assert "abcdef123" not in error.message
