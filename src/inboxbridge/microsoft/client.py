@@ -8,6 +8,7 @@ refusal into a `MicrosoftError` carrying the AADSTS code.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,9 +86,13 @@ def start_flow(
     """Begin an authorization-code flow with PKCE, state and nonce; returns MSAL's flow dict
     (which holds the code verifier: keep it server-side)."""
     app = build_app(config)
-    flow: dict[str, Any] = app.initiate_auth_code_flow(
-        scopes, redirect_uri=redirect_uri, prompt=prompt, login_hint=login_hint or None
-    )
+    with warnings.catch_warnings():
+        # MSAL recommends form_post; we keep the query mode on purpose: a cross-site POST back from
+        # Microsoft would not carry the SameSite=Lax session cookie the pending flow is bound to.
+        warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
+        flow: dict[str, Any] = app.initiate_auth_code_flow(
+            scopes, redirect_uri=redirect_uri, prompt=prompt, login_hint=login_hint or None, response_mode="query"
+        )
     if "error" in flow:
         raise from_result(flow)
     return flow
