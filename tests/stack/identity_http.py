@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import json
 import secrets
 import socket
@@ -17,12 +16,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import trustme
 
-from .identity_tokens import OAuthError, redirect_mismatch
+from .identity_pages import discovery_document, error_page, form_post_page, page, sign_in_page
+from .identity_tokens import OAuthError, injected_error, redirect_mismatch
 
 if TYPE_CHECKING:
-    from .identity import IdentityStandIn, StandInUser
-
-SPECIAL_TENANTS = ("common", "organizations", "consumers")
+    from .identity import IdentityStandIn
+    from .identity_tenant import StandInUser
 
 
 class IdentityServer(ThreadingHTTPServer):
@@ -43,7 +42,9 @@ class IdentityServer(ThreadingHTTPServer):
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
             name="identity-stand-in",
         )
         self._thread.start()
@@ -62,7 +63,7 @@ class IdentityServer(ThreadingHTTPServer):
         except (OSError, ssl.SSLError):
             return
         try:
-            self.RequestHandlerClass(tls, client_address, self)
+            _Handler(tls, client_address, self)
         except (OSError, ssl.SSLError):
             pass
         finally:
@@ -84,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "stand-in-sts"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # requests are logged (without secrets) in IdentityStandIn.requests
 
     @property
@@ -136,41 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- endpoints -----------------------------------------------------------------------
 
     def _discovery(self, method: str, tenant: str, params: dict[str, str]) -> None:
-        host = self.stand_in.authority_host
-        # Microsoft keeps common/organizations in the endpoints and maps domains to the GUID.
-        path_tenant = tenant if tenant.lower() in SPECIAL_TENANTS else self.stand_in.tenant_id
-        base = f"{host}/{path_tenant}"
-        doc = {
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "token_endpoint_auth_methods_supported": [
-                "client_secret_post", "private_key_jwt", "client_secret_basic"
-            ],
-            "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "response_modes_supported": ["query", "fragment", "form_post"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": self.stand_in.issuer,
-            "request_uri_parameter_supported": False,
-            "userinfo_endpoint": f"{host}/oidc/userinfo",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-            "http_logout_supported": True,
-            "frontchannel_logout_supported": True,
-            "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
-            "claims_supported": [
-                "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
-                "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce",
-                "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email",
-            ],
-            "kerberos_endpoint": f"{base}/kerberos",
-            "tenant_region_scope": "EU",
-            "cloud_instance_name": "microsoftonline.com",
-            "cloud_graph_host_name": "graph.windows.net",
-            "msgraph_host": "graph.microsoft.com",
-            "rbac_url": "https://pas.windows.net",
-        }
+        doc = discovery_document(self.stand_in.authority_host, tenant, self.stand_in.tenant_id, self.stand_in.issuer)
         self._send_json(200, doc)
 
     def _keys(self, method: str, tenant: str, params: dict[str, str]) -> None:
@@ -183,9 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.stand_in.take_fault("token")
         try:
             if fault is not None and self._apply_fault(fault):
-                raise self.stand_in.fault_error(
-                    fault, params.get("client_id", ""), params.get("redirect_uri", "")
-                )
+                raise injected_error(fault, params.get("client_id", ""), params.get("redirect_uri", ""))
             answer = self.stand_in.token(params, self._basic_auth())
         except OAuthError as error:
             self._send_error(error, html_page=False)
@@ -202,68 +167,74 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and not self._apply_fault(fault):
             fault = None
         try:
-            app = self.stand_in.app(client_id)
+            app = self.stand_in.tenant.app(client_id)
         except OAuthError as error:
             self._send_error(error, html_page=True)
             return
-        if fault == "redirect_mismatch" or not self.stand_in.redirect_allowed(app, redirect_uri):
+        if fault == "redirect_mismatch" or not self.stand_in.tenant.redirect_allowed(app, redirect_uri):
             # Microsoft shows this on its own page: it never redirects to an unknown URI.
             self._send_error(redirect_mismatch(client_id, redirect_uri), html_page=True)
             return
         if fault == "server_error":
-            self._send_error(self.stand_in.fault_error(fault, client_id), html_page=True)
+            self._send_error(injected_error(fault, client_id), html_page=True)
             return
         if fault is not None:
-            error = self.stand_in.fault_error(fault, client_id, redirect_uri)
-            name = error.suberror or error.error  # consent_required rather than invalid_grant
-            self._redirect_back(params, {"error": name, "error_description": error.description})
+            injected = injected_error(fault, client_id, redirect_uri)
+            name = injected.suberror or injected.error  # consent_required rather than invalid_grant
+            self._redirect_back(params, {"error": name, "error_description": injected.description})
             return
         if params.get("response_type", "code") != "code":
-            self._redirect_back(params, {
-                "error": "unsupported_response_type",
-                "error_description": "AADSTS70005: response_type 'id_token' is not enabled for the application.",
-            })
+            self._redirect_back(
+                params,
+                {
+                    "error": "unsupported_response_type",
+                    "error_description": "AADSTS70005: response_type 'id_token' is not enabled for the application.",
+                },
+            )
             return
         if params.get("prompt") == "none":
-            self._redirect_back(params, {
-                "error": "login_required",
-                "error_description": "AADSTS50058: A silent sign-in request was sent but no user is signed in.",
-            })
+            self._redirect_back(
+                params,
+                {
+                    "error": "login_required",
+                    "error_description": "AADSTS50058: A silent sign-in request was sent but no user is signed in.",
+                },
+            )
             return
         flow = secrets.token_urlsafe(24)
         self.server.pending[flow] = params
-        self._send_html(200, _sign_in_page(tenant, flow, params.get("login_hint", ""), ""))
+        self._send_html(200, sign_in_page(tenant, flow, params.get("login_hint", ""), ""))
 
     def _sign_in_post(self, tenant: str, form: dict[str, str]) -> None:
         params = self.server.pending.get(form["flow"])
         if params is None:
-            self._send_html(400, _error_page("AADSTS90014: The sign-in session expired. Start again."))
+            self._send_html(400, error_page("AADSTS90014: The sign-in session expired. Start again."))
             return
         username = form.get("username", "")
-        user = self.stand_in.check_password(username, form.get("password", ""))
+        user = self.stand_in.tenant.check_password(username, form.get("password", ""))
         if user is None:
-            if self.stand_in.user_exists(username):
+            if self.stand_in.tenant.user_exists(username):
                 message = "Your account or password is incorrect. If you don't remember your password, reset it now."
             else:
                 message = "This username may be incorrect. Make sure you typed it correctly."
-            self._send_html(200, _sign_in_page(tenant, form["flow"], username, message))
+            self._send_html(200, sign_in_page(tenant, form["flow"], username, message))
             return
         del self.server.pending[form["flow"]]
         self._complete_sign_in(params, user)
 
     def _complete_sign_in(self, params: dict[str, str], user: StandInUser) -> None:
-        code = self.stand_in.create_code(params, user)
+        code = self.stand_in.tenant.create_code(params, user)
         self._redirect_back(params, {"code": code, "session_state": str(uuid.uuid4())})
 
     def _adminconsent(self, method: str, tenant: str, params: dict[str, str]) -> None:
         client_id = params.get("client_id", "")
         redirect_uri = params.get("redirect_uri", "")
         try:
-            app = self.stand_in.app(client_id)
+            app = self.stand_in.tenant.app(client_id)
         except OAuthError as error:
             self._send_error(error, html_page=True)
             return
-        if not redirect_uri or not self.stand_in.redirect_allowed(app, redirect_uri):
+        if not redirect_uri or not self.stand_in.tenant.redirect_allowed(app, redirect_uri):
             self._send_error(redirect_mismatch(client_id, redirect_uri), html_page=True)
             return
         answer = {"admin_consent": "True", "tenant": self.stand_in.tenant_id}
@@ -276,7 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
         if target:
             self._send(302, "text/plain", b"", {"Location": target})
         else:
-            self._send_html(200, _page("Sign out", "<p>You signed out of your account.</p>"))
+            self._send_html(200, page("Sign out", "<p>You signed out of your account.</p>"))
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -303,17 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = {**answer, "state": params["state"]}
         mode = params.get("response_mode", "query")
         if mode == "form_post":
-            fields = "".join(
-                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                for k, v in answer.items()
-            )
-            body = (
-                "<!DOCTYPE html><html><head><title>Working...</title></head>"
-                '<body onload="document.forms[0].submit()">'
-                f'<form method="POST" name="hiddenform" action="{html.escape(redirect_uri)}">'
-                f"{fields}<noscript><p>Script is disabled. Click Submit to continue.</p>"
-                '<input type="submit" value="Submit"></noscript></form></body></html>'
-            )
+            body = form_post_page(redirect_uri, answer)
             self._send_html(200, body)
             return
         separator = "#" if mode == "fragment" else ("&" if "?" in redirect_uri else "?")
@@ -322,7 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_error(self, error: OAuthError, *, html_page: bool) -> None:
         if html_page:
             text = f"AADSTS{error.code}: {error.message}"
-            self._send_html(error.status, _error_page(text, error))
+            self._send_html(error.status, error_page(text, error))
         else:
             self._send_json(error.status, error.body())
 
@@ -333,9 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_html(self, status: int, body: str) -> None:
         self._send(status, "text/html; charset=utf-8", body.encode())
 
-    def _send(
-        self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
-    ) -> None:
+    def _send(self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -343,42 +302,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
-
-
-def _page(title: str, content: str) -> str:
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head><body>{content}</body></html>"
-    )
-
-
-def _sign_in_page(tenant: str, flow: str, username: str, error: str) -> str:
-    error_html = f'<div id="usernameError" role="alert">{html.escape(error)}</div>' if error else ""
-    action = f"/{html.escape(tenant)}/oauth2/v2.0/authorize"
-    form = (
-        "<h1>Sign in</h1>"
-        f"{error_html}"
-        f'<form method="post" action="{action}">'
-        f'<input type="hidden" name="flow" value="{html.escape(flow)}">'
-        '<label>Email, phone, or Skype <input name="username" type="email" '
-        f'value="{html.escape(username)}" autocomplete="username"></label>'
-        '<label>Password <input name="password" type="password" '
-        'autocomplete="current-password"></label>'
-        '<button type="submit" id="idSIButton9">Sign in</button>'
-        "</form>"
-    )
-    return _page("Sign in to your account", form)
-
-
-def _error_page(text: str, error: OAuthError | None = None) -> str:
-    details = ""
-    if error is not None:
-        details = (
-            f"<p>Request Id: {error.trace_id}</p><p>Correlation Id: {error.correlation_id}</p>"
-            f"<p>Timestamp: {error.timestamp}</p>"
-        )
-    content = (
-        "<h1>Sign in</h1><p>Sorry, but we're having trouble signing you in.</p>"
-        f'<div id="errorMessage">{html.escape(text)}</div>{details}'
-    )
-    return _page("Sign in to your account", content)

@@ -55,7 +55,7 @@ class OAuthError(Exception):
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.error}: AADSTS{self.code}")
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self.timestamp = now.strftime("%Y-%m-%d %H:%M:%SZ")
 
     @property
@@ -204,7 +204,7 @@ class SigningKey:
     def __init__(self) -> None:
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "accounts.accesscontrol.test")])
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         cert = (
             x509.CertificateBuilder()
             .subject_name(name)
@@ -221,9 +221,7 @@ class SigningKey:
         self.kid = b64url(hashlib.sha1(self.cert_der).digest())
         self.public_pem = (
             self.private_key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             .decode("ascii")
         )
 
@@ -265,9 +263,7 @@ class Subject:
     tid: str
 
 
-def access_token_claims(
-    subject: Subject, client_id: str, scopes: ScopeRequest, lifetime: int
-) -> dict[str, Any]:
+def access_token_claims(subject: Subject, client_id: str, scopes: ScopeRequest, lifetime: int) -> dict[str, Any]:
     """Claims of a v1 Exchange Online (outlook) access token for a signed-in user."""
     now = int(time.time())
     given, _, family = subject.name.partition(" ")
@@ -328,9 +324,7 @@ def app_token_claims(client_id: str, tid: str, resource: str, lifetime: int) -> 
     }
 
 
-def id_token_claims(
-    subject: Subject, client_id: str, issuer: str, nonce: str | None, lifetime: int
-) -> dict[str, Any]:
+def id_token_claims(subject: Subject, client_id: str, issuer: str, nonce: str | None, lifetime: int) -> dict[str, Any]:
     now = int(time.time())
     claims: dict[str, Any] = {
         "aud": client_id,

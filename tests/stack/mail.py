@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.message
 import email.policy
 import imaplib
+import json
 import os
 import pwd
 import secrets
@@ -20,6 +21,7 @@ import signal
 import smtplib
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,9 +36,11 @@ from .mail_config import (
     oauth2_conf,
     postfix_main_cf,
     postfix_master_cf,
+    users_conf,
 )
 from .netutil import find_binary, free_ports, wait_listening
 
+REAPER = Path(__file__).with_name("reaper.py")
 START_TIMEOUT = 10.0
 DELIVERY_TIMEOUT = 10.0
 
@@ -81,14 +85,11 @@ class MailStack:
             # to switch to the mail user.
             raise MailStackError("the mail stack needs root (Postfix only runs as root)")
         dovecot_bin, postfix_bin = find_binary("dovecot"), find_binary("postfix")
-        layout = self._make_layout()
-        self._layout = layout
-        self._write_config(layout)
+        layout = self._layout = self._make_layout()
         try:
+            self._write_config(layout)
             self._dovecot = self._spawn([dovecot_bin, "-F", "-c", str(layout.dovecot_conf)], "dovecot")
-            self._postfix = self._spawn(
-                [postfix_bin, "-c", str(layout.postfix_dir), "start-fg"], "postfix"
-            )
+            self._postfix = self._spawn([postfix_bin, "-c", str(layout.postfix_dir), "start-fg"], "postfix")
             self._wait_ready(layout)
         except BaseException:
             self.stop()
@@ -96,9 +97,7 @@ class MailStack:
 
     def stop(self) -> None:
         layout = self._layout
-        if self._postfix is not None and layout is not None:
-            # A plain SIGTERM makes master(8) stop its children, as `postfix stop` would,
-            # without a second postfix-script run.
+        if self._postfix is not None:
             _terminate(self._postfix)
             self._postfix = None
         if self._dovecot is not None:
@@ -115,11 +114,12 @@ class MailStack:
 
     def add_user(self, address: str, password: str | None = None) -> str:
         password = password if password is not None else secrets.token_urlsafe(18)
-        if ":" in address or ":" in password or "\n" in address + password:
-            raise ValueError("addresses and passwords of the test stack cannot contain ':'")
-        self._users[address.lower()] = password
+        if "/" in address or "@" not in address:
+            raise ValueError(f"not a usable mail address: {address!r}")
+        address = address.lower()  # Dovecot looks users up lowercased (%Lu)
+        self._users[address] = password
         if self._layout is not None:
-            self._write_passwd(self._layout)
+            self._write_user(self._layout, address)
         return password
 
     def deliver(
@@ -130,9 +130,7 @@ class MailStack:
     ) -> None:
         """Send through the inbound SMTP port and wait until the message is in the INBOX."""
         data = (
-            message.as_bytes(policy=email.policy.SMTP)
-            if isinstance(message, email.message.EmailMessage)
-            else message
+            message.as_bytes(policy=email.policy.SMTP) if isinstance(message, email.message.EmailMessage) else message
         )
         before = self._maildir_files(to)
         with smtplib.SMTP(self.host, self.smtp_port, timeout=DELIVERY_TIMEOUT) as smtp:
@@ -151,8 +149,11 @@ class MailStack:
         return context
 
     def imap(self, address: str) -> imaplib.IMAP4_SSL:
+        password = self._users.get(address.lower())
+        if password is None:
+            raise MailStackError(f"{address} is not a user of the mail stack (add_user first)")
         client = imaplib.IMAP4_SSL(self.host, self.imaps_port, ssl_context=self.ssl_context())
-        client.login(address, self._users[address.lower()])
+        client.login(address, password)
         return client
 
     def maildir(self, address: str) -> Path:
@@ -182,10 +183,14 @@ class MailStack:
         # reach, so those live in a runtime dir of their own that stop() removes.
         run_dir = Path(tempfile.mkdtemp(prefix="inboxbridge-mail-"))
         run_dir.chmod(0o755)
-        mail_user = pwd.getpwnam("mail")  # Dovecot refuses uid 0 for mail access
+        # Dovecot refuses uid 0 for mail access; Debian always has the "mail" user.
+        try:
+            mail_user = pwd.getpwnam("mail")
+            mail_uid, mail_gid = mail_user.pw_uid, mail_user.pw_gid
+        except KeyError:
+            mail_uid = mail_gid = 5000
         ports = free_ports(5)
-        (self.imap_port, self.imaps_port, self.pop3s_port, self.smtp_port,
-         self.submission_port) = ports
+        (self.imap_port, self.imaps_port, self.pop3s_port, self.smtp_port, self.submission_port) = ports
         cert = self.ca.issue_cert("127.0.0.1", "localhost", f"mail.{self.domain}")
         tls_dir = run_dir / "tls"
         tls_dir.mkdir(mode=0o755)
@@ -204,8 +209,8 @@ class MailStack:
             pop3s_port=self.pop3s_port,
             smtp_port=self.smtp_port,
             submission_port=self.submission_port,
-            mail_uid=mail_user.pw_uid,
-            mail_gid=mail_user.pw_gid,
+            mail_uid=mail_uid,
+            mail_gid=mail_gid,
             login_user="dovenull",
             internal_user="dovecot",
             cert_file=tls_dir / "cert.pem",
@@ -223,27 +228,43 @@ class MailStack:
         for stale in (layout.dovecot_log, layout.postfix_log):
             stale.unlink(missing_ok=True)
         layout.dovecot_conf.write_text(dovecot_conf(layout))
-        layout.oauth2_conf.write_text(
-            oauth2_conf(self.identity.keys_dir, self.identity.access_token_issuer)
-        )
-        self._write_passwd(layout)
-        (layout.postfix_dir / "main.cf").write_text(postfix_main_cf(layout))
-        (layout.postfix_dir / "master.cf").write_text(postfix_master_cf(layout))
+        layout.oauth2_conf.write_text(oauth2_conf(self.identity.keys_dir, self.identity.access_token_issuer))
+        layout.users_conf.write_text(users_conf(layout))
+        for address in self._users:
+            self._write_user(layout, address)
+        past = time.time() - 60
+        for name, text in (("main.cf", postfix_main_cf(layout)), ("master.cf", postfix_master_cf(layout))):
+            path = layout.postfix_dir / name
+            path.write_text(text)
+            # Postfix waits (up to about 2 s) until a just-modified main.cf is "stable".
+            os.utime(path, (past, past))
 
-    def _write_passwd(self, layout: StackLayout) -> None:
-        lines = "".join(f"{user}:{{PLAIN}}{pw}::::::\n" for user, pw in self._users.items())
-        tmp = layout.passwd_file.with_suffix(".tmp")
-        tmp.write_text(lines)
-        tmp.replace(layout.passwd_file)  # Dovecot re-reads it on change; never half-written
+    def _write_user(self, layout: StackLayout, address: str) -> None:
+        local, _, domain = address.partition("@")
+        records = {
+            "passdb": {"password": self._users[address]},
+            "userdb": {
+                "uid": str(layout.mail_uid),
+                "gid": str(layout.mail_gid),
+                "home": str(layout.mail_root / domain / local),
+            },
+        }
+        for kind, record in records.items():
+            path = layout.users_dir / kind / address
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps(record))
+            tmp.replace(path)  # Dovecot never sees half a file
 
     def _spawn(self, argv: list[str], name: str) -> subprocess.Popen[bytes]:
         output = (self.workdir / f"{name}.out").open("wb")
         self._outputs.append(output)
         env = dict(os.environ)
         env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin:/usr/local/sbin"
-        # A session of its own: stop() can then kill every process the server left.
+        env["INBOXBRIDGE_REAPER_PARENT"] = str(os.getpid())
+        # Under the reaper, stopping ends the whole process tree (see reaper.py).
         return subprocess.Popen(
-            argv,
+            [sys.executable, str(REAPER), *argv],
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -252,8 +273,7 @@ class MailStack:
         )
 
     def _wait_ready(self, layout: StackLayout) -> None:
-        ports = [self.imap_port, self.imaps_port, self.pop3s_port, self.smtp_port,
-                 self.submission_port]
+        ports = [self.imap_port, self.imaps_port, self.pop3s_port, self.smtp_port, self.submission_port]
         sockets = [layout.base_dir / "lmtp", layout.base_dir / "auth-client"]
         processes = {"dovecot": self._dovecot, "postfix": self._postfix}
         deadline = time.monotonic() + START_TIMEOUT
@@ -279,16 +299,16 @@ class MailStack:
 
 
 def _terminate(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server and everything in its session; nothing may outlive the stack."""
-    pgid = process.pid  # start_new_session made it the group leader
+    """Stop a server's reaper, which ends the server's whole process tree."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            pass
+            process.kill()
+            process.wait(timeout=5)
     try:
-        os.killpg(pgid, signal.SIGKILL)
+        # Backstop for anything left in the reaper's own session (normally nothing).
+        os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.wait(timeout=5)

@@ -36,7 +36,7 @@ def test_connect_starts_a_pkce_flow_with_login_hint_and_select_account(client, p
 
 
 @pytest.mark.mailserver
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between tasks
 @pytest.mark.parametrize("choice,kept", [("keep", 1), ("delete", 0)])
 def test_disconnect_keeps_or_deletes_the_synced_mail(client, connect_office365_mailbox, choice, kept):
     mailbox = connect_office365_mailbox()
