@@ -27,7 +27,8 @@ from .mime_headers import (
     sanitize_filename,
     split_header_block,
 )
-from .mime_text import bytes_to_str, clean_str, decode_text, decode_transfer
+from .mime_parts import mime_fields, split_parts
+from .mime_text import clean_str, decode_text, decode_transfer, short
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENT_SIZE",
@@ -48,40 +49,40 @@ SYNTHETIC_ID_DOMAIN = "synthetic.inboxbridge"
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    name: str
-    address: str
+    name: str  # display name, RFC 2047 decoded; "" if none
+    address: str  # addr-spec as given
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedAttachment:
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    data: bytes | None
-    content_id: str
-    inline: bool
-    omitted: bool
+    filename: str  # RFC 2231/2047 decoded, sanitized (no directories, controls, bidi overrides); "" if none
+    content_type: str  # lowercase maintype/subtype
+    size: int  # decoded size in bytes
+    sha256: str  # hex digest of the decoded bytes, also when omitted
+    data: bytes | None  # decoded bytes; None when omitted
+    content_id: str  # without <>; "" if none
+    inline: bool  # Content-Disposition inline, a Content-ID in multipart/related, or cid: referenced
+    omitted: bool  # over max_attachment_size: data is None
 
 
 @dataclass(slots=True)
 class ParsedMessage:
-    message_id: str = ""
-    subject: str = ""
-    sender: Address | None = None
+    message_id: str = ""  # without <>; "" if absent (see synthetic_message_id)
+    subject: str = ""  # decoded, unfolded
+    sender: Address | None = None  # first From address
     to: list[Address] = field(default_factory=list)
     cc: list[Address] = field(default_factory=list)
     bcc: list[Address] = field(default_factory=list)
     reply_to: list[Address] = field(default_factory=list)
-    date: datetime | None = None
-    in_reply_to: str = ""
-    references: list[str] = field(default_factory=list)
-    text: str = ""
-    html: str = ""
+    date: datetime | None = None  # timezone-aware (UTC when the header has no zone); None if unparseable
+    in_reply_to: str = ""  # first msg-id, without <>
+    references: list[str] = field(default_factory=list)  # msg-ids without <>, in order
+    text: str = ""  # text/plain body parts joined (LF line endings); "" if none
+    html: str = ""  # text/html body parts joined; "" if none
     attachments: list[ParsedAttachment] = field(default_factory=list)
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    defects: list[str] = field(default_factory=list)
-    truncated: bool = False
+    headers: list[tuple[str, str]] = field(default_factory=list)  # top-level, names as given, values decoded
+    defects: list[str] = field(default_factory=list)  # human-readable problems found
+    truncated: bool = False  # some attachment was omitted for size
 
 
 # Content-Type values and correspondents repeat across a mailbox; caching their
@@ -103,83 +104,6 @@ class _Bodies:
         self.html: list[str] = []
 
 
-def split_parts(
-    raw: bytes, start: int, end: int, boundary: bytes
-) -> tuple[list[tuple[int, int]], bool] | None:
-    """Find the body parts of a multipart entity in ``raw[start:end]``.
-
-    Returns ([(part_start, part_end)], closed) or None when no delimiter line exists.
-    The line break before a delimiter belongs to the delimiter (RFC 2046 5.1.1).
-    """
-    delim = b"--" + boundary
-    nl_delim = b"\n" + delim
-    dlen = len(delim)
-    if raw.startswith(delim, start, end):
-        pos = start
-    else:
-        pos = raw.find(nl_delim, start, end)
-        pos = pos + 1 if pos != -1 else -1
-    parts: list[tuple[int, int]] = []
-    content_start = -1
-    found = False
-    while pos != -1:
-        j = pos + dlen
-        is_close = raw.startswith(b"--", j, end)
-        k = j + 2 if is_close else j
-        while k < end and raw[k] in b" \t":
-            k += 1
-        if k >= end:
-            line_end = end
-        elif raw[k] == 10:
-            line_end = k + 1
-        elif raw[k] == 13 and (k + 1 >= end or raw[k + 1] == 10):
-            line_end = min(k + 2, end)
-        else:
-            # "--boundary" followed by other text is content, not a delimiter.
-            nxt = raw.find(nl_delim, pos, end)
-            pos = nxt + 1 if nxt != -1 else -1
-            continue
-        found = True
-        if content_start >= 0:
-            content_end = pos - 1
-            if content_end > content_start and raw[content_end - 1] == 13:
-                content_end -= 1
-            parts.append((content_start, max(content_end, content_start)))
-        if is_close:
-            return parts, True
-        content_start = line_end
-        if line_end >= end:
-            break
-        nxt = raw.find(nl_delim, line_end - 1, end)
-        pos = nxt + 1 if nxt != -1 else -1
-    if not found:
-        return None
-    parts.append((content_start, end))
-    return parts, False
-
-
-def _mime_fields(fields: list[tuple[str, bytes]]) -> tuple[str | None, str | None, str, str]:
-    ctype = disp = None
-    cte = cid = ""
-    seen = 0
-    for name, value in fields:
-        if len(name) < 10 or name[:8].lower() != "content-":
-            continue
-        key = name[8:].lower()
-        if key == "type" and ctype is None:
-            ctype = bytes_to_str(value)
-        elif key == "disposition" and disp is None:
-            disp = bytes_to_str(value)
-        elif key == "transfer-encoding" and not seen & 1:
-            seen |= 1
-            tokens = bytes_to_str(value).lower().replace('"', " ").split()
-            cte = tokens[0] if tokens else ""
-        elif key == "id" and not seen & 2:
-            seen |= 2
-            cid = parse_msgid(bytes_to_str(value))
-    return ctype, disp, cte, cid
-
-
 class _Walker:
     __slots__ = ("attachments", "defects", "max_size", "raw", "truncated")
 
@@ -196,7 +120,7 @@ class _Walker:
 
     def entity(
         self,
-        fields: list[tuple[str, bytes]],
+        fields: list[tuple[str, str]],
         start: int,
         end: int,
         default_type: str,
@@ -205,14 +129,15 @@ class _Walker:
         in_related: bool,
         path: str,
     ) -> None:
-        ctype_raw, disp_raw, cte, cid = _mime_fields(fields)
+        ctype_raw, disp_raw, cte, cid = mime_fields(fields)
+        params: dict[str, str]
         if ctype_raw is None:
             ctype, params = default_type, {}
         else:
             ctype, params = _structured(ctype_raw)
-            main, slash, sub = ctype.partition("/")
+            main, _, sub = ctype.partition("/")
             if not main or not sub or "/" in sub:
-                self.defect(path, f"invalid Content-Type {ctype_raw.strip()!r}, using text/plain")
+                self.defect(path, f"invalid Content-Type {short(ctype_raw)}, using text/plain")
                 ctype = "text/plain"
         maintype, _, subtype = ctype.partition("/")
 
@@ -223,7 +148,7 @@ class _Walker:
                 self.attach(self.raw[start:end], "", "application/octet-stream", cid, False)
                 return
             if not boundary:
-                self.defect(path, f"{ctype} without boundary parameter, read as text")
+                self.defect(path, f"{short(ctype)} without boundary parameter, read as text")
             elif self.multipart(start, end, boundary, subtype, out, depth, path):
                 return
             ctype, maintype, subtype = "text/plain", "text", "plain"
@@ -265,7 +190,7 @@ class _Walker:
             # The header may have been decoded as latin-1 rather than UTF-8.
             found = split_parts(self.raw, start, end, boundary.encode("latin-1", "replace"))
         if found is None:
-            self.defect(path, f"no delimiter for boundary {boundary!r} found, body read as text")
+            self.defect(path, f"no delimiter for boundary {short(boundary)} found, body read as text")
             return False
         parts, closed = found
         if not closed:
@@ -385,16 +310,16 @@ def _parse(raw: bytes, max_size: int, msg: ParsedMessage) -> None:
     headers = msg.headers
     wanted = _WANTED
     for name, value in fields:
-        text = decode_field(value).strip()
+        text = decode_field(value) if "=?" in value or "\x00" in value else value
         headers.append((name, text))
         what = wanted.get(name.lower())
         if what is None:
             continue
         if what in _ADDRESS_LISTS:
-            getattr(msg, what).extend(_addresses(bytes_to_str(value)))
+            getattr(msg, what).extend(_addresses(value))
         elif what == "from":
             if msg.sender is None:
-                found = _addresses(bytes_to_str(value))
+                found = _addresses(value)
                 if found:
                     msg.sender = found[0]
         elif what == "subject":
@@ -407,7 +332,7 @@ def _parse(raw: bytes, max_size: int, msg: ParsedMessage) -> None:
             if msg.date is None:
                 msg.date = parse_date(text)
                 if msg.date is None:
-                    msg.defects.append(f"unparseable Date header {text!r}")
+                    msg.defects.append(f"unparseable Date header {short(text)}")
         elif what == "in-reply-to":
             if not msg.in_reply_to:
                 ids = parse_msgid_list(text)
@@ -428,16 +353,12 @@ def _parse(raw: bytes, max_size: int, msg: ParsedMessage) -> None:
     if msg.html:
         html = msg.html
         msg.attachments = [
-            replace(a, inline=True)
-            if a.content_id and not a.inline and f"cid:{a.content_id}" in html
-            else a
+            replace(a, inline=True) if a.content_id and not a.inline and f"cid:{a.content_id}" in html else a
             for a in msg.attachments
         ]
 
 
-def parse_message(
-    raw: bytes, *, max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE
-) -> ParsedMessage:
+def parse_message(raw: bytes, *, max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE) -> ParsedMessage:
     """Parse one RFC 5322 message; never raises, problems go to ``defects``."""
     msg = ParsedMessage()
     try:

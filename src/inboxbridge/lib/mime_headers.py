@@ -1,8 +1,8 @@
 """Header-level parsing for the fast MIME parser.
 
-Header blocks are split by hand (a handful of Python operations per line) instead of
-through ``email.feedparser``; RFC 2047 words, RFC 2231 parameters, address lists and
-dates are decoded with small, total functions that never raise.
+Header blocks are split with one regex pass per block instead of ``email.feedparser``'s
+per-line Python loop; RFC 2047 words, RFC 2231 parameters, address lists and dates
+are decoded with small, total functions that never raise.
 """
 
 from __future__ import annotations
@@ -15,23 +15,77 @@ from urllib.parse import unquote_to_bytes
 
 from .mime_text import b64decode_lenient, bytes_to_str, clean_str, decode_text
 
-# One header field per match: name (printable ASCII except ':'; blanks before the
-# colon tolerated because "Subject : x" exists in the wild), then the value with its
-# continuation lines. One regex call per field keeps the per-line work in C.
-_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
+# sre scans for the leading literal faster than bytes.find() does for a short needle.
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
+def find_header_end(raw: bytes, start: int, end: int) -> tuple[int, int]:
+    """Locate the blank line ending the header block in ``raw[start:end]``.
+
+    Returns (block_end, body_start); block_end includes the last header line's newline.
+    Without a blank line the whole range is the header block.
+    """
+    if raw.startswith(b"\n", start, end):
+        return start, start + 1
+    if raw.startswith(b"\r\n", start, end):
+        return start, start + 2
+    m = _BLANK_LINE.search(raw, start, end)
+    if m is None:
+        return end, end
+    return m.start() + 1, m.end()
+
+
+# A header field: name (printable ASCII except ':'; blanks before the colon are
+# tolerated because "Subject : x" exists in the wild), then the value with its
+# continuation lines.
+_FIELDS = re.compile(r"^([\x21-\x39\x3b-\x7e]+)[ \t]*:[ \t]*(.*(?:\n[ \t].*)*)", re.M)
+_FIELD_BYTES = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
+
+
+def _unfold(value: str) -> str:
+    if "\n" in value:
+        value = value.replace("\r\n", "").replace("\n", "")
+    return value.strip()
 
 
 def split_header_block(
     raw: bytes, start: int, end: int, defects: list[str] | None = None
-) -> tuple[list[tuple[str, bytes]], int]:
-    """Split the header block at ``raw[start:end]`` into (name, unfolded raw value) pairs.
+) -> tuple[list[tuple[str, str]], int]:
+    """Split the header block at ``raw[start:end]`` into (name, value) pairs.
 
-    Returns the fields and the offset where the body starts. Like the stdlib, a line
-    that is neither a field nor a continuation ends the header block (and is body).
+    Values are unfolded and stripped, decoded from UTF-8 (latin-1 when invalid) but
+    not RFC 2047 decoded. Returns the fields and the offset where the body starts.
+    Like the stdlib, a line that is neither a field nor a continuation ends the
+    header block and starts the body.
     """
-    fields: list[tuple[str, bytes]] = []
+    block_end, body_start = find_header_end(raw, start, end)
+    if block_end <= start:
+        return [], body_start
+    try:
+        text = raw[start:block_end].decode("utf-8")
+    except UnicodeDecodeError:
+        return _split_header_lines(raw, start, end, defects)
+    # One findall does the per-line work in C. Every physical line must belong to a
+    # field, which the line counts prove; otherwise the line-by-line path decides.
+    out: list[tuple[str, str]] = []
+    lines = 0
+    for name, value in _FIELDS.findall(text):
+        lines += 1
+        if "\n" in value:
+            lines += value.count("\n")
+            value = value.replace("\r\n", "").replace("\n", "")
+        out.append((name, value.strip()))
+    if lines != text.count("\n") + (not text.endswith("\n")):
+        return _split_header_lines(raw, start, end, defects)
+    return out, body_start
+
+
+def _split_header_lines(
+    raw: bytes, start: int, end: int, defects: list[str] | None
+) -> tuple[list[tuple[str, str]], int]:
+    fields: list[tuple[str, str]] = []
     pos = start
-    match = _FIELD.match
+    match = _FIELD_BYTES.match
     while pos < end:
         m = match(raw, pos, end)
         if m is None:
@@ -53,12 +107,8 @@ def split_header_block(
             if defects is not None:
                 defects.append("missing blank line between headers and body")
             return fields, pos
-        value = m.group(2)
-        if b"\n" in value:
-            value = value.replace(b"\r\n", b"").replace(b"\n", b"")
-        if value.endswith(b"\r"):
-            value = value[:-1]
-        fields.append((m.group(1).decode("ascii"), value))
+        # Per field, so one 8-bit legacy header does not turn the others to mojibake.
+        fields.append((m.group(1).decode("ascii"), _unfold(bytes_to_str(m.group(2)))))
         pos = m.end()
     return fields, end
 
@@ -111,21 +161,17 @@ def decode_words(text: str) -> str:
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def decode_field(value: bytes) -> str:
-    """decode_header_value() for the unfolded raw bytes of one field (hot path)."""
-    try:
-        text = value.decode("utf-8")
-    except UnicodeDecodeError:
-        text = value.decode("latin-1")
-    if "=?" in text:
+def decode_field(value: str) -> str:
+    """decode_header_value() for a value from split_header_block (hot path)."""
+    if "=?" in value:
         try:
-            text = decode_words(text)
+            value = decode_words(value).strip()
         except (ValueError, TypeError, UnicodeError, LookupError):
             pass
-        return clean_str(text)
-    if "\x00" in text:
-        text = text.replace("\x00", "\ufffd")
-    return text
+        return clean_str(value)
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    return value
 
 
 def decode_header_value(value: str | bytes) -> str:
@@ -159,7 +205,7 @@ _PARAM = re.compile(r';\s*([^\s=;"]+)\s*(?:=\s*("(?:[^"\\]|\\.)*(?:"|$)|[^;]*))?
 
 def _unquote(value: str) -> str:
     value = value.strip()
-    if len(value) >= 1 and value[0] == '"':
+    if value.startswith('"'):
         value = value[1:-1] if len(value) > 1 and value.endswith('"') else value[1:]
         # Only \\ and \" like the stdlib: Windows paths in filenames keep their backslashes.
         return value.replace("\\\\", "\\").replace('\\"', '"')
@@ -181,12 +227,24 @@ def _rfc2231_value(segments: list[tuple[int, bool, str]]) -> str:
     return decode_text(b"".join(parts), charset or "utf-8")[0]
 
 
+# 'type/sub; name="value"' or 'type/sub; name=value': most Content-Type and
+# Content-Disposition values, handled without the general loop.
+_ONE_PARAM = re.compile(r'\s*([^\s;"]+)\s*;\s*([A-Za-z][A-Za-z0-9-]*)\s*=\s*(?:"([^"\\]*)"|([^\s;"]+))\s*;?\s*')
+
+
 def parse_structured(value: str) -> tuple[str, dict[str, str]]:
     """Split 'type/sub; a=b; c*=utf-8''x' into (lowercased main value, params).
 
     Parameter names are lowercased; RFC 2231 continuations and charsets are
     resolved; the first occurrence of a parameter wins, like the stdlib.
     """
+    if ";" not in value:
+        tokens = value.split()
+        return (tokens[0].lower() if tokens else ""), {}
+    m = _ONE_PARAM.fullmatch(value)
+    if m is not None:
+        param = m.group(3)
+        return m.group(1).lower(), {m.group(2).lower(): m.group(4) if param is None else param}
     main, _, _ = value.partition(";")
     tokens = main.split()
     main = tokens[0].lower() if tokens else ""
@@ -220,11 +278,12 @@ def parse_structured(value: str) -> tuple[str, dict[str, str]]:
 # ---------------------------------------------------------------------------
 # Addresses, message ids, dates
 
+# Possessive quantifiers: no backtracking, so hostile headers stay linear.
 _SIMPLE_ADDRESS = re.compile(
-    r"""\s*(?:
-        (?:"(?P<qname>(?:[^"\\]|\\.)*)"|(?P<name>[^",<>()\[\]:;@\\]*?))\s*<(?P<angle>[^<>",\s]*)>
-      | (?P<bare>[^\s,<>"()\[\]:;\\]+)
-    )\s*(?:,|\Z)""",
+    r"""\s*+(?:
+        (?:"(?P<qname>(?:[^"\\]|\\.)*+)"\s*+|(?P<name>[^",<>()\[\]:;@\\]*+))<(?P<angle>[^<>",\s]*+)>
+      | (?P<bare>[^\s,<>"()\[\]:;\\]++)
+    )\s*+(?:,|\Z)""",
     re.X,
 )
 _BLANKS = re.compile(r"\s+")
@@ -291,13 +350,25 @@ def parse_msgid_list(value: str) -> list[str]:
     return [i for i in ids if i]
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 # The form nearly every MTA writes; everything else goes to email.utils.parsedate_tz.
 _COMMON_DATE = re.compile(
     r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
     r"\s*([+-])(\d\d)(\d\d)\s*(?:\([^()]*\)\s*)?$"
 )
+
+
+_ZONES: dict[str, timezone] = {}
+
+
+def _zone(zone: str) -> timezone:
+    minutes = int(zone[1:3]) * 60 + int(zone[3:5])
+    tz = timezone(timedelta(minutes=-minutes if zone[0] == "-" else minutes))
+    if len(_ZONES) < 1000:  # real offsets are a few dozen; do not grow on junk
+        _ZONES[zone] = tz
+    return tz
 
 
 def parse_date(value: str) -> datetime | None:
@@ -306,12 +377,17 @@ def parse_date(value: str) -> datetime | None:
     if m is not None:
         month = _MONTHS.get(m.group(2).lower())
         if month is not None:
-            offset = (int(m.group(8)) * 60 + int(m.group(9))) * 60
+            zone = m.group(7) + m.group(8) + m.group(9)
             try:
-                tz = timezone(timedelta(seconds=-offset if m.group(7) == "-" else offset))
+                tz = _ZONES.get(zone) or _zone(zone)
                 return datetime(
-                    int(m.group(3)), month, int(m.group(1)), int(m.group(4)), int(m.group(5)),
-                    min(int(m.group(6) or 0), 59), tzinfo=tz,
+                    int(m.group(3)),
+                    month,
+                    int(m.group(1)),
+                    int(m.group(4)),
+                    int(m.group(5)),
+                    min(int(m.group(6) or 0), 59),
+                    tzinfo=tz,
                 )
             except (ValueError, OverflowError):
                 pass  # let the stdlib parser have its say
@@ -323,9 +399,9 @@ def parse_date(value: str) -> datetime | None:
         return None
     year, month, day, hour, minute, second = t[:6]
     second = min(second, 59)  # leap seconds
-    offset = t[9]
+    zone = t[9]
     try:
-        tz = UTC if offset is None else timezone(timedelta(seconds=offset))
+        tz = UTC if zone is None else timezone(timedelta(seconds=zone))
     except (ValueError, OverflowError):
         tz = UTC
     try:
@@ -334,7 +410,8 @@ def parse_date(value: str) -> datetime | None:
         return None
 
 
-_PATH_OR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Bidi overrides let "invoice\u202efdp.exe" display as "invoiceexe.pdf".
+_CONTROL_OR_BIDI = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MAX_FILENAME = 255
 
 
@@ -348,7 +425,7 @@ def sanitize_filename(name: str, *, from_path: bool = True) -> str:
         name = name.replace("\\", "/").rsplit("/", 1)[-1]
     else:
         name = name.replace("\\", "_").replace("/", "_")
-    name = _PATH_OR_CONTROL.sub("", clean_str(name)).strip()
+    name = _CONTROL_OR_BIDI.sub("", name).strip()
     if name in (".", ".."):
         return ""
     if len(name) > _MAX_FILENAME:

@@ -40,9 +40,7 @@ _CHARSET_ALIASES = {
 # Codecs that are text encodings in name only for mail purposes: they reject the
 # "replace" error handler or interpret escapes, so a hostile label could be used
 # to make decoding raise or produce surprising text.
-_REFUSED_CODECS = frozenset(
-    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs", "oem"}
-)
+_REFUSED_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs", "oem"})
 
 # Labels whose bytes are in practice "whatever the sender's machine used":
 # decode as utf-8 when valid, else Windows-1252 (what browsers do for latin-1).
@@ -73,6 +71,11 @@ def _codec_for(charset: str) -> tuple[str | None, bool]:
     return name, ascii_ok
 
 
+def short(value: str, limit: int = 60) -> str:
+    """repr() for defect messages, capped: defects quote sender-controlled text."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
 def _loose_decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
@@ -90,7 +93,7 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, str | None]:
     if ascii_ok and data.isascii():
         return data.decode("ascii"), None
     if codec is None:
-        return _loose_decode(data), f"unknown charset {charset!r}, decoded as utf-8/latin-1"
+        return _loose_decode(data), f"unknown charset {short(str(charset))}, decoded as utf-8/latin-1"
     if codec in _LOOSE_CODECS:
         return _loose_decode(data), None
     try:
@@ -101,9 +104,9 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, str | None]:
         # UTF-8 never yields lone surrogates; UTF-7 and friends can, and they
         # would make the text unstorable.
         if codec != "utf-8" and _SURROGATES.search(text):
-            return _SURROGATES.sub("\ufffd", text), f"lone surrogates in {charset!r} text"
+            return _SURROGATES.sub("\ufffd", text), f"lone surrogates in {short(str(charset))} text"
         return text, None
-    defect = f"undecodable bytes for charset {charset!r}"
+    defect = f"undecodable bytes for charset {short(str(charset))}"
     if codec != "utf-8":
         # Mislabelled UTF-8 is the most common cause of a failing legacy charset.
         try:
@@ -203,7 +206,7 @@ def _uu_decode(data: bytes) -> tuple[bytes, str | None]:
     if begin is None:
         return data, "uuencoded part without a begin line, kept encoded"
     out = []
-    defect = "uuencoded part without an end line"
+    defect: str | None = "uuencoded part without an end line"
     for line in lines[begin + 1 :]:
         stripped = line.strip(b" \t\r\n\f")
         if stripped == b"end":
@@ -237,4 +240,4 @@ def decode_transfer(raw: bytes, start: int, end: int, cte: str) -> tuple[bytes, 
         return binascii.a2b_qp(memoryview(raw)[start:end]), None
     if cte in _UU_NAMES:
         return _uu_decode(raw[start:end])
-    return raw[start:end], f"unknown Content-Transfer-Encoding {cte!r}, kept as is"
+    return raw[start:end], f"unknown Content-Transfer-Encoding {short(cte)}, kept as is"
