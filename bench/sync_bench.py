@@ -1,11 +1,14 @@
-"""Sync benchmark: inboxbridge against the yardstick (raw fetch, mbsync) in one run, over IMAPS.
+"""Sync benchmark: inboxbridge side by side with the yardstick (raw fetch, mbsync), in one run, over
+IMAPS against a standalone Dovecot on loopback.
 
-    python bench/sync_bench.py --yardstick DIR [--n 20000 --archive 5000] [--workdir DIR] [--runs 1]
+    python bench/sync_bench.py --yardstick DIR [--sizes 5000,20000] [--runs 3] [--workdir DIR] [--json FILE]
 
-DIR is the folder holding gen_corpus.py, raw_fetch.py and add_new.py. A standalone Dovecot is
-started on loopback (plain + IMAPS port, passwd-file login) holding the generated corpus; every
-measured client runs in a fresh process under /usr/bin/time -v. Prints a Markdown table and writes
-a JSON file with every figure next to it.
+DIR holds the yardstick's gen_corpus.py, raw_fetch.py and add_new.py. Needs root (Dovecot switches
+to the mail user), dovecot and mbsync (Debian's isync). Per corpus size (INBOX n*3/4 + Archive n/4):
+(a) raw imaplib fetch, (b) mbsync to a fresh Maildir, (c) an inboxbridge first sync into a fresh
+SQLite database, interleaved `--runs` times; then on the last size (d) a re-sync with nothing new
+and (e) 100 new messages (add_new.py), each `--runs` times for every client. Every client runs in
+a fresh process under /usr/bin/time -v. Prints a Markdown table; --json keeps every figure.
 """
 
 from __future__ import annotations
@@ -15,20 +18,24 @@ import json
 import os
 import pwd
 import re
+import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import trustme
 
 USER, PASSWORD = "perf@example.com", "perfpw"
 FOLDERS = ("INBOX", "Archive")
 ROOT = Path(__file__).resolve().parent.parent
+TEST_KEY = "cJzPRT3mYl0Ek0oD3K0tZ7JkEJgm4lQ0YbbcVPq0o3I="  # a throw-away key for the bench's own database
 
 
 def free_ports(count: int) -> list[int]:
@@ -52,6 +59,7 @@ class BenchDovecot:
         self.maildir = self.home / "Maildir"
         self.imap_port, self.imaps_port = free_ports(2)
         self.cafile = workdir / "ca.pem"
+        self.leaf_cert = workdir / "server-cert.pem"
         self.process: subprocess.Popen[bytes] | None = None
 
     def write_config(self) -> None:
@@ -61,6 +69,8 @@ class BenchDovecot:
         cert = ca.issue_cert("127.0.0.1", "localhost")
         ca.cert_pem.write_to_path(str(self.cafile))
         cert.private_key_and_cert_chain_pem.write_to_path(str(w / "server.pem"))
+        # mbsync 1.4 wants the server certificate itself (trustme's has no CN to match a name against).
+        cert.cert_chain_pems[0].write_to_path(str(self.leaf_cert))
         (w / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{mail.pw_uid}:{mail.pw_gid}::{self.home}::\n")
         conf = f"""base_dir = {w}/run
 state_dir = {w}/state
@@ -153,3 +163,263 @@ service anvil {{
         for path in [self.home, *self.home.rglob("*")]:
             os.chown(path, mail.pw_uid, mail.pw_gid)
         stamp.write_text(json.dumps(wanted))
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+TIME_FIELDS = {
+    "wall": re.compile(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)"),
+    "user": re.compile(r"User time \(seconds\): ([\d.]+)"),
+    "sys": re.compile(r"System time \(seconds\): ([\d.]+)"),
+    "rss_kb": re.compile(r"Maximum resident set size \(kbytes\): (\d+)"),
+}
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command under /usr/bin/time -v; its figures plus the command's last stdout line."""
+    proc = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    figures: dict[str, Any] = {}
+    for key, pattern in TIME_FIELDS.items():
+        match = pattern.search(proc.stderr)
+        assert match, proc.stderr[-2000:]
+        value = match.group(1)
+        if key == "wall":
+            seconds = 0.0
+            for part in value.split(":"):
+                seconds = seconds * 60 + float(part)
+            figures[key] = seconds
+        else:
+            figures[key] = float(value)
+    figures["cpu"] = figures["user"] + figures["sys"]
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    figures["output"] = lines[-1] if lines else ""
+    return figures
+
+
+class Clients:
+    """The three contenders against one Dovecot."""
+
+    def __init__(self, server: BenchDovecot, yardstick: Path, workdir: Path) -> None:
+        self.server, self.yardstick, self.workdir = server, yardstick, workdir
+
+    # (a) raw fetch
+    def raw(self, *, state: Path | None = None, incremental: bool = False) -> dict[str, Any]:
+        argv = [sys.executable, str(self.yardstick / "raw_fetch.py"), "--ssl", "--port", str(self.server.imaps_port),
+                "--cafile", str(self.server.cafile), "--user", USER, "--password", PASSWORD]
+        if state is not None:
+            argv += ["--state", str(state)]
+        if incremental:
+            argv += ["--incremental", "--condstore"]
+        result = timed(argv)
+        result["messages"] = json.loads(result["output"]).get("new" if incremental else "msgs", 0)
+        return result
+
+    # (b) mbsync
+    def mbsync_config(self, store: Path) -> Path:
+        config = store.parent / (store.name + ".mbsyncrc")
+        channels = "".join(
+            f"\nChannel ch-{folder.lower()}\nFar :remote:{folder}\nNear :local:{folder}\nCreate Near\n"
+            "Sync Pull\nSyncState *\n" for folder in FOLDERS
+        )
+        config.write_text(
+            f"IMAPAccount bench\nHost 127.0.0.1\nPort {self.server.imaps_port}\nUser {USER}\nPass {PASSWORD}\n"
+            f"SSLType IMAPS\nCertificateFile {self.server.leaf_cert}\n\nIMAPStore remote\nAccount bench\n\n"
+            f"MaildirStore local\nPath {store}/\nInbox {store}/INBOX\nSubFolders Verbatim\n{channels}"
+        )
+        return config
+
+    def mbsync(self, store: Path, *, fresh: bool) -> dict[str, Any]:
+        if fresh:
+            shutil.rmtree(store, ignore_errors=True)
+            store.mkdir(parents=True)
+        result = timed(["mbsync", "-q", "-c", str(self.mbsync_config(store)), "-a"])
+        result["messages"] = sum(1 for _ in store.rglob("*") if _.is_file() and _.parent.name in ("cur", "new"))
+        return result
+
+    # (c)-(e) inboxbridge
+    def engine_env(self, data_dir: Path) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "INBOXBRIDGE_DATA_DIR": str(data_dir), "INBOXBRIDGE_ENCRYPTION_KEYS": TEST_KEY,
+            "INBOXBRIDGE_SECRET_KEY": "bench-only", "INBOXBRIDGE_CA_BUNDLE": str(self.server.cafile),
+            "INBOXBRIDGE_ENV_FILE": os.devnull, "DJANGO_SETTINGS_MODULE": "inboxbridge.settings",
+            "INBOXBRIDGE_LOG_LEVEL": "WARNING",
+        })
+        return env
+
+    def inboxbridge(self, data_dir: Path, *, fresh: bool) -> dict[str, Any]:
+        env = self.engine_env(data_dir)
+        if fresh:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            data_dir.mkdir(parents=True)
+            subprocess.run([sys.executable, __file__, "_engine", "setup", str(self.server.imaps_port)],
+                           env=env, check=True)
+        result = timed([sys.executable, __file__, "_engine", "run", str(self.server.imaps_port)], env=env)
+        detail = json.loads(result["output"])
+        if detail["error"]:
+            raise RuntimeError(f"inboxbridge sync failed: {detail['error']}")
+        result.update(detail)
+        result["messages"] = detail["fetched"]
+        database = data_dir / "inboxbridge.sqlite3"
+        result["db_mb"] = database.stat().st_size / 1e6 if database.exists() else 0
+        return result
+
+
+def engine_role(action: str, port: int) -> None:
+    """Runs inside the measured process: the engine, as the worker would call it."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from inboxbridge.mailboxes.models import Folder, Mailbox
+
+    if action == "setup":
+        from inboxbridge.mailboxes.actions import update_folders
+        from inboxbridge.mailboxes.connection import imap_login
+        from inboxbridge.sync.imap import list_folders
+
+        call_command("migrate", verbosity=0)
+        mailbox = Mailbox.objects.create(email_address=USER, account_type=Mailbox.AccountType.OTHER,
+                                         imap_host="127.0.0.1", imap_port=port, imap_ssl=True, username=USER,
+                                         password=PASSWORD)
+        remote = list_folders(imap_login(mailbox))
+        update_folders(mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote])
+        Folder.objects.filter(mailbox=mailbox, name__in=FOLDERS).update(selected=True)
+        return
+    from inboxbridge.sync.engine import sync_mailbox
+
+    mailbox = Mailbox.objects.get()
+    started = time.perf_counter()
+    result = sync_mailbox(mailbox.pk)
+    seconds = time.perf_counter() - started
+    own, helper = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({
+        "fetched": result.fetched, "skipped": result.folders_skipped, "error": result.error,
+        "engine_s": round(seconds, 3), "main_rss_mb": own.ru_maxrss / 1024, "helper_rss_mb": helper.ru_maxrss / 1024,
+        "main_cpu": own.ru_utime + own.ru_stime, "helper_cpu": helper.ru_utime + helper.ru_stime,
+    }))
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def median(rows: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(r[key]) for r in rows)
+
+
+def summarize(label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {"what": label, "runs": len(rows), "wall": median(rows, "wall"), "cpu": median(rows, "cpu"),
+           "rss_mb": median(rows, "rss_kb") / 1024, "messages": int(median(rows, "messages")),
+           "walls": [round(r["wall"], 2) for r in rows]}
+    out["msgs_per_s"] = out["messages"] / out["wall"] if out["wall"] else 0.0
+    for extra in ("engine_s", "main_rss_mb", "helper_rss_mb", "main_cpu", "helper_cpu", "db_mb"):
+        if rows and extra in rows[0]:
+            out[extra] = median(rows, extra)
+    return out
+
+
+def run_size(args: argparse.Namespace, n: int, last: bool) -> list[dict[str, Any]]:
+    workdir = args.workdir / f"c{n}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.chmod(0o755)
+    server = BenchDovecot(workdir)
+    server.generate(args.yardstick, n, n // 4)
+    server.start()
+    results: list[dict[str, Any]] = []
+    try:
+        clients = Clients(server, args.yardstick, workdir)
+        clients.raw()  # warm-up: Dovecot's indexes and the page cache, untimed
+        raw_rows, mb_rows, ib_rows = [], [], []
+        for _ in range(args.runs):
+            raw_rows.append(clients.raw(state=workdir / "raw-state.json"))
+            mb_rows.append(clients.mbsync(workdir / "mbsync", fresh=True))
+            ib_rows.append(clients.inboxbridge(workdir / "ib", fresh=True))
+            print(f"  n={n}: raw {raw_rows[-1]['wall']:.1f} s, mbsync {mb_rows[-1]['wall']:.1f} s, "
+                  f"inboxbridge {ib_rows[-1]['wall']:.1f} s", file=sys.stderr)
+        results += [summarize(f"(a) raw fetch, {n}", raw_rows), summarize(f"(b) mbsync, {n}", mb_rows),
+                    summarize(f"(c) inboxbridge first sync, {n}", ib_rows)]
+        if last:
+            results += incremental(args, clients, workdir)
+    finally:
+        server.stop()
+    return results
+
+
+def incremental(args: argparse.Namespace, clients: Clients, workdir: Path) -> list[dict[str, Any]]:
+    rows: dict[str, list[dict[str, Any]]] = {k: [] for k in ("raw-d", "mb-d", "ib-d", "raw-e", "mb-e", "ib-e")}
+    stored = clients.mbsync(workdir / "mbsync", fresh=False)["messages"]  # untimed: mbsync's state is current
+    for _ in range(args.runs):
+        rows["raw-d"].append(clients.raw(state=workdir / "raw-state.json", incremental=True))
+        mb = clients.mbsync(workdir / "mbsync", fresh=False)
+        mb["messages"] -= stored
+        rows["mb-d"].append(mb)
+        rows["ib-d"].append(clients.inboxbridge(workdir / "ib", fresh=False))
+    for round_ in range(args.runs):
+        subprocess.run([sys.executable, str(args.yardstick / "add_new.py"), "--n", "100", "--round",
+                        str(round_ + 1), "--port", str(clients.server.imap_port), "--user", USER,
+                        "--password", PASSWORD], check=True, capture_output=True)
+        rows["raw-e"].append(clients.raw(state=workdir / "raw-state.json", incremental=True))
+        before = stored + 100 * round_
+        mb = clients.mbsync(workdir / "mbsync", fresh=False)
+        mb["messages"] -= before
+        rows["mb-e"].append(mb)
+        rows["ib-e"].append(clients.inboxbridge(workdir / "ib", fresh=False))
+    # The corpus must be pristine for the next bench run: generate it again then.
+    (workdir / "corpus.json").unlink(missing_ok=True)
+    labels = {"raw-d": "(d) raw CONDSTORE check, no change", "mb-d": "(d) mbsync, no change",
+              "ib-d": "(d) inboxbridge re-sync, no change", "raw-e": "(e) raw fetch of 100 new",
+              "mb-e": "(e) mbsync, 100 new", "ib-e": "(e) inboxbridge, 100 new"}
+    return [summarize(labels[key], value) for key, value in rows.items()]
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = ["| what | runs | wall s (median) | msgs/s | CPU s | peak RSS MB | notes |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in results:
+        notes = [f"walls {r['walls']}"]
+        if "engine_s" in r:
+            notes.append(f"engine {r['engine_s']:.2f} s")
+        if "main_rss_mb" in r:
+            notes.append(f"RSS main {r['main_rss_mb']:.0f} + helper {r['helper_rss_mb']:.0f} MB")
+            notes.append(f"CPU main {r['main_cpu']:.1f} + helper {r['helper_cpu']:.1f} s")
+        if r.get("db_mb"):
+            notes.append(f"SQLite {r['db_mb']:.0f} MB")
+        rate = f"{r['msgs_per_s']:,.0f}" if r["messages"] else "-"
+        lines.append(f"| {r['what']} | {r['runs']} | {r['wall']:.2f} | {rate} | {r['cpu']:.1f} | "
+                     f"{r['rss_mb']:.0f} | {'; '.join(notes)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_engine":
+        engine_role(sys.argv[2], int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--yardstick", type=Path, required=True,
+                        help="folder with gen_corpus.py, raw_fetch.py, add_new.py")
+    parser.add_argument("--sizes", default="5000,20000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=None, help="kept between runs (the corpus takes ~75 s)")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    if args.workdir is None:
+        args.workdir = Path(tempfile.gettempdir()) / "inboxbridge-sync-bench"
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    args.workdir.chmod(0o755)  # Dovecot's mail user must reach the Maildirs
+    sizes = [int(x) for x in args.sizes.split(",")]
+    started = time.strftime("%Y-%m-%d %H:%M")
+    results: list[dict[str, Any]] = []
+    for index, n in enumerate(sizes):
+        results += run_size(args, n, last=index == len(sizes) - 1)
+    report = {"date": started, "cpus": os.cpu_count(), "load_before": os.getloadavg(), "results": results}
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    print(f"sync bench {started}, {os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.1f}")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

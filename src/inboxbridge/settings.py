@@ -217,18 +217,35 @@ SYNC_MAX_BACKOFF_SECONDS = env_int("INBOXBRIDGE_SYNC_MAX_BACKOFF", 30 * 60)
 SYNC_LEASE_SECONDS = env_int("INBOXBRIDGE_SYNC_LEASE", 5 * 60)
 
 # --- Background tasks ------------------------------------------------------------------------------
+# database: django-tasks-db, the embedded default (SQLite or PostgreSQL); redis: RQ through
+# django-tasks-rq for fleets; immediate: run tasks inline (tests, debugging).
 TASKS_BACKEND = env_str("INBOXBRIDGE_TASKS_BACKEND", "database")
+if TASKS_BACKEND not in {"database", "redis", "immediate"}:
+    sys.exit(f"inboxbridge: INBOXBRIDGE_TASKS_BACKEND is {TASKS_BACKEND!r}; use database, redis or immediate")
 REDIS_URL = env_str("INBOXBRIDGE_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The longest any one task may run before RQ stops it; a sync slice is far shorter (its time budget).
+TASK_TIMEOUT_SECONDS = env_int("INBOXBRIDGE_TASK_TIMEOUT", 3600)
 if TASKS_BACKEND == "redis":
     INSTALLED_APPS.append("django_rq")
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": TASK_TIMEOUT_SECONDS}}
 elif TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # `inboxbridge serve` works through the database queue in-process unless told not to.
 EMBEDDED_WORKER = env_bool("INBOXBRIDGE_EMBEDDED_WORKER", TASKS_BACKEND == "database")
+# How often each scheduler loop looks for due mailboxes (a due mailbox waits at most this long).
+SCHEDULER_TICK_SECONDS = env_int("INBOXBRIDGE_SCHEDULER_TICK", 5)
+# Every worker and scheduler loop writes a heartbeat this often; /healthz answers 503 when the
+# freshest one is older than HEARTBEAT_MAX_AGE_SECONDS.
+HEARTBEAT_SECONDS = env_int("INBOXBRIDGE_HEARTBEAT", 10)
+HEARTBEAT_MAX_AGE_SECONDS = env_int("INBOXBRIDGE_HEARTBEAT_MAX_AGE", 120)
+HOUSEKEEPING_INTERVAL_SECONDS = env_int("INBOXBRIDGE_HOUSEKEEPING_INTERVAL", 3600)
+# Finished task results (database backend, and failed RQ jobs) are deleted after this many days.
+TASK_RESULT_RETENTION_DAYS = env_int("INBOXBRIDGE_TASK_RESULT_RETENTION_DAYS", 7)
+# The per-sync run log (who synced which mailbox when); 0 turns it off.
+SYNC_RUN_RETENTION_HOURS = env_int("INBOXBRIDGE_SYNC_RUN_RETENTION_HOURS", 24)
 
 LOG_LEVEL = env_str("INBOXBRIDGE_LOG_LEVEL", "INFO").upper()
 LOGGING = {
@@ -243,5 +260,7 @@ LOGGING = {
     "loggers": {
         "msal": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # The Tasks API logs every task start at INFO: one line per mailbox per minute is noise.
+        "django_tasks": {"level": "WARNING"},
     },
 }

@@ -17,5 +17,7 @@ urlpatterns = [
     path("oauth2/microsoft/", include("inboxbridge.microsoft.urls")),
     path("system/configuration/", include("inboxbridge.configuration.urls")),
     path("my/", include("inboxbridge.mailboxes.urls")),
+    path("mail/outbox/", include("inboxbridge.sending.urls")),
     path("mail/", include("inboxbridge.mail.urls")),
+    path("", include("inboxbridge.jobs.urls")),
 ]

@@ -1,7 +1,10 @@
-"""Background work, declared with Django's Tasks API (the `django_tasks` backport on Django 5.2).
+"""Background work, declared with Django's Tasks API (the `django_tasks` backport on Django 5.2;
+Django 6 ships the same API as `django.tasks`, so moving is an import change).
 
 Application code enqueues these and never depends on a particular backend. Every task is safe to
-run twice: delivery is at-least-once on every backend.
+run twice: delivery is at-least-once on every backend, and a worker killed mid-task leaves its
+task behind (database backend: RUNNING forever; RQ: failed). The mailbox lease, not the queue,
+decides who syncs.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ def purge_mailbox(mailbox_id: int) -> int:
 
 @task()
 def sync_mailbox(mailbox_id: int) -> None:
-    from inboxbridge.sync.engine import sync_mailbox as run
+    """One time-budgeted slice of a mailbox's sync, under its lease (see jobs.runner)."""
+    from inboxbridge.jobs.runner import run_sync
 
-    run(mailbox_id)
+    run_sync(mailbox_id)
 
 
 @task()
@@ -34,3 +38,12 @@ def push_email_flags(email_id: int) -> None:
     from inboxbridge.sync.engine import push_flags
 
     push_flags(email_id)
+
+
+@task()
+def housekeeping() -> dict[str, int]:
+    """Delete what nothing needs any more: orphan attachment blobs, old task results, old sync
+    runs and heartbeats; fail database tasks whose worker died. Enqueued hourly by the scheduler."""
+    from inboxbridge.jobs.housekeeping import run_housekeeping
+
+    return run_housekeeping()

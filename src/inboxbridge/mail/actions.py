@@ -1,13 +1,36 @@
-"""Writes of the mail app."""
+"""Writes of the mail app: one transaction each."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
+
 from django.db import transaction
 
+from inboxbridge.jobs.tasks import push_email_flags
 from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.models import Mailbox
 
 PURGE_BATCH = 500
+
+
+def mark_seen(email_ids: Iterable[int], seen: bool) -> list[int]:
+    """Set the read state of these emails (already checked as visible to the user) and have it pushed
+    to the server. Returns the ids that changed. `flags_pending` tells the sync to keep our state
+    until the push has happened, so a sync running meanwhile does not undo the reader's click."""
+    with transaction.atomic():
+        changed = list(
+            Email.objects.select_for_update()
+            .filter(id__in=list(email_ids))
+            .exclude(is_seen=seen)
+            .values_list("id", flat=True)
+        )
+        if changed:
+            Email.objects.filter(id__in=changed).update(is_seen=seen, flags_pending=True)
+            for email_id in changed:
+                # After commit: a worker must find the new state, and a rolled-back click pushes nothing.
+                transaction.on_commit(partial(push_email_flags.enqueue, email_id))
+    return changed
 
 
 def purge_mailbox_mail(mailbox_id: int) -> int:

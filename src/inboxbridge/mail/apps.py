@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class MailConfig(AppConfig):
     name = "inboxbridge.mail"
     label = "mail"
+
+    def ready(self) -> None:
+        from inboxbridge.mail.search_schema import repair_search_index
+
+        post_migrate.connect(repair_search_index, sender=self, dispatch_uid="inboxbridge.mail.repair_search_index")

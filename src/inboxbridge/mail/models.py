@@ -18,7 +18,10 @@ class Thread(models.Model):
 
 
 class Email(models.Model):
-    """One message per Message-ID per mailbox, linked to every folder it is in."""
+    """One message per Message-ID per mailbox, linked to every folder it is in.
+
+    Search lives beside the model (inboxbridge.mail.search): an FTS5 table on SQLite, and on
+    PostgreSQL a generated `search_vector` column that Django does not know about."""
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="emails")
     # The dedup key: the Message-ID, or a synthetic id, with a content suffix when the same Message-ID

@@ -8,4 +8,12 @@ app_name = "mail"
 
 urlpatterns = [
     path("", views.email_list, name="list"),
+    path("folders/<int:folder_id>/", views.email_list, name="folder"),
+    path("threads/<int:thread_id>/", views.thread_detail, name="thread"),
+    path("<int:email_id>/", views.email_detail, name="detail"),
+    path("<int:email_id>/body/", views.email_body, name="body"),
+    path("<int:email_id>/read-state/", views.set_read_state, name="set-read"),
+    # Inline images by Content-ID (the cid: URLs of the HTML body), owner-checked like everything else.
+    path("<int:email_id>/cid/<path:content_id>", views.inline_image, name="inline"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -1,13 +1,153 @@
+"""My Emails. Every object is looked up through inboxbridge.mail.queries' visible_* querysets, so
+another user's ids answer 404 (never 403: that would confirm the id exists)."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
 
-from inboxbridge.mail.models import Email
+from inboxbridge.lib.html import sanitize_email_html
+from inboxbridge.mail import actions, downloads, queries
+from inboxbridge.mail.forms import ListForm, ReadStateForm
+from inboxbridge.mail.timezones import in_browser_time_zone
+
+# The message frame: no scripts at all; images only from here (cid: parts) unless the reader asked
+# for remote ones; styles inline only (no remote style sheets or fonts); no forms, no <base>.
+BODY_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:{remote}; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; "
+    "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+)
 
 
 @login_required
-def email_list(request: HttpRequest) -> HttpResponse:
-    emails = Email.objects.filter(mailbox__owner=request.user).order_by("-received_at", "-id")[:50]
-    return render(request, "mail/list.html", {"emails": emails})
+@require_GET
+@in_browser_time_zone
+def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpResponse:
+    folder = get_object_or_404(queries.visible_folders(request.user), pk=folder_id) if folder_id else None
+    form = ListForm(request.GET)
+    filters = queries.MailFilter(folder=folder, unread=form.unread_only, query=form.query)
+    page = queries.email_page(
+        request.user, filters, before=form.position("before"), after=form.position("after")
+    )
+    return render(request, "mail/list.html", {
+        "page": page,
+        "emails": queries.with_thread_sizes(page.emails),
+        "filters": filters,
+        "folder": folder,
+        "folders": queries.folder_list(request.user),
+        "unread_count": queries.unread_count(request.user),
+        "here": request.get_full_path(),
+        "time_zone": timezone.get_current_timezone_name(),
+    })
+
+
+@login_required
+@require_GET
+@in_browser_time_zone
+def email_detail(request: HttpRequest, email_id: int) -> HttpResponse:
+    email = get_object_or_404(queries.visible_emails(request.user), pk=email_id)
+    if not email.is_seen:
+        # Opening marks it read, as Outlook does; pushed to the server like a click on "Mark as read".
+        actions.mark_seen([email.pk], True)
+        email.is_seen = True
+    return render(request, "mail/detail.html", {
+        "message": queries.message_view(email),
+        "images": _images_allowed(request),
+        "back": _back(request),
+        "here": request.get_full_path(),
+        "time_zone": timezone.get_current_timezone_name(),
+    })
+
+
+@login_required
+@require_GET
+@in_browser_time_zone
+def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(queries.visible_threads(request.user), pk=thread_id)
+    emails = queries.thread_messages(thread)
+    if not emails:
+        raise Http404("This conversation has no messages.")
+    actions.mark_seen([e.pk for e in emails if not e.is_seen], True)
+    for email in emails:
+        email.is_seen = True
+    return render(request, "mail/thread.html", {
+        "thread": thread,
+        "conversation": [queries.message_view(e) for e in emails],
+        "images": _images_allowed(request),
+        "back": _back(request),
+        "here": request.get_full_path(),
+        "time_zone": timezone.get_current_timezone_name(),
+    })
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def email_body(request: HttpRequest, email_id: int) -> HttpResponse:
+    """The sanitised HTML body as a document of its own, for the sandboxed frame of the message."""
+    email = get_object_or_404(queries.visible_emails(request.user).only("id", "body_html"), pk=email_id)
+    allow_remote = request.GET.get("images") == "1"
+    known = queries.content_ids(email)
+
+    def cid_url(content_id: str) -> str | None:
+        return reverse("mail:inline", args=[email.pk, content_id]) if content_id.lower() in known else None
+
+    body = sanitize_email_html(email.body_html, cid_url=cid_url, allow_remote=allow_remote)
+    response = render(request, "mail/body.html", {"html": body.html})
+    response["Content-Security-Policy"] = BODY_CSP.format(remote=" https: http:" if allow_remote else "")
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@login_required
+@require_POST
+def set_read_state(request: HttpRequest, email_id: int) -> HttpResponse:
+    email = get_object_or_404(queries.visible_emails(request.user).only("id"), pk=email_id)
+    form = ReadStateForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Unknown read state.")
+    actions.mark_seen([email.pk], form.cleaned_data["seen"])
+    return redirect(_safe_local(request, form.cleaned_data["next"]) or reverse("mail:list"))
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    part = get_object_or_404(
+        queries.visible_attachments(request.user).select_related("blob"), pk=attachment_id, blob__isnull=False
+    )
+    return downloads.attachment_response(part)
+
+
+@login_required
+@require_GET
+def inline_image(request: HttpRequest, email_id: int, content_id: str) -> HttpResponse:
+    part = queries.inline_part(request.user, email_id, content_id)
+    if part is None:
+        raise Http404("No such part.")
+    return downloads.inline_image_response(part)
+
+
+def _images_allowed(request: HttpRequest) -> set[int]:
+    """The messages whose remote images the reader chose to show (?images=<id>, per message)."""
+    return {int(v) for v in request.GET.getlist("images") if v.isdigit() and len(v) < 19}
+
+
+def _back(request: HttpRequest) -> str:
+    return _safe_local(request, request.GET.get("back", "")) or reverse("mail:list")
+
+
+def _safe_local(request: HttpRequest, url: str) -> str:
+    """`url` if it is a page of My Emails on this site (a return address taken from the request)."""
+    mail_root = reverse("mail:list")
+    if url.startswith(mail_root) and url_has_allowed_host_and_scheme(url, {request.get_host()}):
+        return url
+    return ""

@@ -45,22 +45,42 @@ def _open(login: ServerLogin) -> smtplib.SMTP:
     else:
         connection = smtplib.SMTP(login.host, login.port, timeout=timeout)
         if login.security == "starttls":
-            connection.starttls(context=context)
+            try:
+                connection.starttls(context=context)
+            except BaseException:
+                connection.close()
+                raise
+    try:
+        _authenticate(connection, login)
+    except BaseException:
+        connection.close()  # a refused login must not leave the socket open (retries would pile up)
+        raise
+    return connection
+
+
+def _authenticate(connection: smtplib.SMTP, login: ServerLogin) -> None:
     if login.mechanism == "XOAUTH2":
         sasl = f"user={login.username}\x01auth=Bearer {login.secret}\x01\x01"
+        answers = [sasl]
+
+        def respond(challenge: bytes | None = None) -> str:
+            # Two-step: smtplib calls this for the server's empty 334 first (challenge b"", not None),
+            # which gets the credential; a failed login's JSON error challenge gets an empty line.
+            return answers.pop() if answers else ""
+
         connection.ehlo()
-        connection.auth("XOAUTH2", lambda challenge=None: sasl if challenge is None else "", initial_response_ok=False)
+        connection.auth("XOAUTH2", respond, initial_response_ok=False)
     else:
         connection.login(login.username, login.secret)
-    return connection
 
 
 def _guarded(login: ServerLogin) -> smtplib.SMTP:
     try:
         return _open(login)
     except smtplib.SMTPAuthenticationError as exc:
+        # 5xx: the server will keep refusing this credential; 4xx: it may accept it later.
         raise SmtpError(f"Authentication failed: {_explain(exc.smtp_code, _text(exc.smtp_error))}",
-                        auth_failed=True) from None
+                        auth_failed=True, permanent=500 <= exc.smtp_code < 600) from None
     except smtplib.SMTPException as exc:
         raise SmtpError(f"The SMTP server refused: {type(exc).__name__}") from None
     except (ssl.SSLError, ssl.CertificateError) as exc:

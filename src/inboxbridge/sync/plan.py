@@ -88,7 +88,10 @@ def assess(
         and local.uidnext == remote.uidnext
         and local.messages == remote.messages
     )
-    if remote.highestmodseq is not None and local.highestmodseq is not None:
+    if remote.highestmodseq is not None:
+        if local.highestmodseq is None:
+            # CONDSTORE is new to us: compare every flag once to have a modseq to start from.
+            return Assessment(Action.SCAN, None, local.sync_since)
         if unchanged and remote.highestmodseq == local.highestmodseq:
             return Assessment(Action.SKIP)
         # A lower HIGHESTMODSEQ means the server lost its modseq history: compare every flag.
@@ -139,8 +142,9 @@ def plan_folder(
     candidates = listing.window_uids if assessment.window is not None and listing.window_uids is not None \
         else listing.uids
     plan.fetch = sorted(uid for uid in set(candidates) if uid > last_uid and uid not in known)
+    # After a reset `known` holds only the forgotten (negative) UIDs: all of them go at the end.
+    plan.delete = sorted(uid for uid in known if uid not in on_server)
     if not plan.reset:
-        plan.delete = sorted(uid for uid in known if uid not in on_server)
         plan.flag_updates = flag_updates(known, listing.flags)
     return plan
 

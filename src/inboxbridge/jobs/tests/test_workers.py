@@ -1,0 +1,48 @@
+"""Workers of both backends run the sync task: the embedded database worker of `serve`, and an
+RQ worker against the real Redis (its own DB number, flushed)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from inboxbridge.jobs.models import SyncRun, WorkerHeartbeat
+from inboxbridge.jobs.scheduler import tick
+from inboxbridge.jobs.tests.helpers import wait_for
+from inboxbridge.jobs.worker import rq_worker, start_embedded_worker
+from inboxbridge.mailboxes.models import Mailbox
+
+
+@pytest.mark.django_db
+def test_the_redis_path_runs_each_due_mailbox_once(fake_engine, make_mailbox, redis_tasks):
+    import django_rq
+
+    mailboxes = [make_mailbox() for _ in range(5)]
+    assert tick().enqueued == 5
+    assert tick().enqueued == 0
+    queue = django_rq.get_queue("default")
+    assert queue.count == 5 + 1  # and the hourly housekeeping
+    assert rq_worker().work(burst=True) is True
+    assert sorted(fake_engine.synced()) == sorted(m.pk for m in mailboxes)
+    assert queue.count == 0 and len(queue.failed_job_registry) == 0
+    for mailbox in Mailbox.objects.filter(pk__in=[m.pk for m in mailboxes]):
+        assert mailbox.lease_owner == "" and mailbox.next_sync_at > timezone.now()
+    assert SyncRun.objects.filter(outcome="ok").count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_keeps_mailboxes_synced_with_its_embedded_worker(fake_engine, make_mailbox, settings):
+    settings.TASKS_BACKEND = "database"
+    settings.SCHEDULER_TICK_SECONDS = 1
+    settings.SYNC_INTERVAL_SECONDS = 2
+    mailboxes = [make_mailbox() for _ in range(3)]
+    embedded = start_embedded_worker()
+    try:
+        roles = set(WorkerHeartbeat.objects.values_list("role", flat=True))
+        assert roles == {"worker", "scheduler"}
+        # Synced at once, then again every interval, with nobody pressing a button.
+        assert wait_for(lambda: all(fake_engine.synced().count(m.pk) >= 2 for m in mailboxes), timeout=20)
+    finally:
+        embedded.stop()
+    assert not WorkerHeartbeat.objects.exists()  # a clean stop is not a stale worker
+    assert SyncRun.objects.filter(outcome="ok").count() >= 6

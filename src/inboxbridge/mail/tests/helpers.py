@@ -1,0 +1,87 @@
+"""Building mail for the tests: messages go through the real parser and the sync's write path
+(inboxbridge.sync.store), so what the pages show is what a sync would have stored."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from django.utils import timezone
+
+from inboxbridge.mail.models import Email
+from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.sync.imap import FetchedMessage
+from inboxbridge.sync.pipeline import prepare
+from inboxbridge.sync.store import store_batch
+
+_uids = itertools.count(1)
+
+
+def make_mailbox(user: Any, address: str | None = None) -> Mailbox:
+    mailbox = Mailbox.objects.create(
+        owner=user, email_address=address or f"{user.get_username()}@example.test",
+        account_type=Mailbox.AccountType.OTHER, state=Mailbox.State.IDLE,
+    )
+    Folder.objects.create(mailbox=mailbox, name="INBOX", display_name="Inbox", special_use="\\Inbox",
+                          selected=True, delimiter="/")
+    Folder.objects.create(mailbox=mailbox, name="Sent Items", display_name="Sent Items", special_use="\\Sent",
+                          selected=True, delimiter="/")
+    return mailbox
+
+
+def folder(mailbox: Mailbox, name: str = "INBOX") -> Folder:
+    return Folder.objects.get(mailbox=mailbox, name=name)
+
+
+def message(
+    subject: str = "Hello", *, sender: str = "Bob Sender <bob@elsewhere.test>", to: str = "alice@example.test",
+    text: str | None = "Hello there.", html: str | None = None, date: datetime | None = None,
+    message_id: str | None = None, in_reply_to: str | None = None, references: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+    inline: list[tuple[str, str, bytes]] | None = None,
+) -> bytes:
+    """An RFC 5322 message; attachments are (filename, content type, data); inline parts are
+    (content id, content type, data) in a multipart/related with the HTML."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date or timezone.now())
+    msg["Message-ID"] = f"<{message_id or uuid.uuid4().hex + '@elsewhere.test'}>"
+    if in_reply_to:
+        msg["In-Reply-To"] = f"<{in_reply_to}>"
+    if references:
+        msg["References"] = references
+    if text is not None:
+        msg.set_content(text)
+    if html is not None:
+        if text is None:
+            msg.set_content(html, subtype="html")
+        else:
+            msg.add_alternative(html, subtype="html")
+    if inline:
+        html_part = next(p for p in msg.walk() if p.get_content_type() == "text/html")
+        for cid, ctype, data in inline:
+            maintype, subtype = ctype.split("/")
+            html_part.add_related(data, maintype=maintype, subtype=subtype, cid=f"<{cid}>")
+    for filename, ctype, data in attachments or []:
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes()
+
+
+def store(
+    mailbox: Mailbox, raw: bytes, *, in_folder: Folder | None = None, seen: bool = False,
+    received_at: datetime | None = None, uid: int | None = None,
+) -> Email:
+    """Store one raw message as the sync would and return its Email."""
+    target = in_folder or folder(mailbox)
+    fetched = FetchedMessage(uid=uid or next(_uids), flags=("\\Seen",) if seen else (),
+                             internaldate=received_at, size=len(raw), raw=raw)
+    item = prepare(fetched, max_attachment_size=25 * 1024 * 1024)
+    store_batch(mailbox.pk, target.pk, [item], last_uid=item.uid)
+    return Email.objects.filter(mailbox=mailbox, placements__folder=target, placements__uid=item.uid).get()

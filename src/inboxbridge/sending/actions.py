@@ -1,0 +1,265 @@
+"""Writes of the sending app, each in one transaction: queueing, claiming, recording outcomes, and
+handing due messages to the task queue.
+
+The outbox row is the source of truth, the task queue only a wake-up call: a task that is lost
+(worker killed, queue flushed, enqueue failed after the commit) costs a delay, never the message,
+because `due_outgoing_messages` hands such rows out again."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inboxbridge.lib.redact import redact
+from inboxbridge.mail.models import Email
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.sending import mime
+from inboxbridge.sending.addresses import Address
+from inboxbridge.sending.models import OutgoingMessage
+
+logger = logging.getLogger(__name__)
+
+# Exchange Online accepts 30 messages a minute per mailbox; more are refused or delayed by it.
+RATE_LIMIT = 30
+RATE_WINDOW = timedelta(minutes=1)
+# Transient failures wait 1, 2, 4 ... minutes, at most an hour; after this many attempts: failed.
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(minutes=1)
+MAX_RETRY = timedelta(hours=1)
+# A queued message whose task should have started this long ago is handed out again.
+DISPATCH_GRACE = timedelta(minutes=5)
+# Sends jump the queue ahead of syncs where the backend orders by priority.
+SEND_PRIORITY = 10
+ERROR_MAX_CHARS = 2000
+INTERRUPTED = ("The worker stopped while this message was being sent; it is sent again. If it had "
+               "already gone out, recipients may get it twice (with the same Message-ID).")
+
+
+@dataclass(frozen=True)
+class Draft:
+    mailbox: Mailbox
+    to: list[Address]
+    cc: list[Address]
+    bcc: list[Address]
+    subject: str
+    body: str
+    sender_name: str = ""
+    reply_to_email: Email | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    message: OutgoingMessage | None = None  # claimed: send it now
+    wait_until: datetime | None = None  # the mailbox's rate limit is reached: try again then
+
+
+def send_lease() -> timedelta:
+    """How long a claim lasts: a send is a few network round trips, each bounded by the timeout."""
+    return max(timedelta(minutes=10), timedelta(seconds=10 * settings.MAIL_NETWORK_TIMEOUT))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+
+
+def _safe(text: str) -> str:
+    return redact(text)[:ERROR_MAX_CHARS]
+
+
+@transaction.atomic
+def queue_message(author: User, draft: Draft) -> OutgoingMessage:
+    """Build the message and put it in the outbox; the send task is enqueued once this commits."""
+    now = timezone.now()
+    mailbox = draft.mailbox
+    message_id = mime.new_message_id(mailbox.email_address)
+    parent = draft.reply_to_email
+    in_reply_to = parent.message_id if parent is not None else ""
+    references = [*parent.references.split(), parent.message_id] if parent is not None else []
+    data = mime.build_message(
+        sender=(draft.sender_name, mailbox.email_address), to=draft.to, cc=draft.cc, subject=draft.subject,
+        body=draft.body, message_id=message_id, when=now, in_reply_to=in_reply_to, references=references,
+    )
+    message = OutgoingMessage.objects.create(
+        mailbox=mailbox, author=author, reply_to_email=parent,
+        to=[list(pair) for pair in draft.to], cc=[list(pair) for pair in draft.cc],
+        bcc=[list(pair) for pair in draft.bcc], subject=draft.subject, body_text=draft.body,
+        message_id=message_id, mime=data, next_attempt_at=now, task_due_at=now,
+    )
+    _dispatch_on_commit(message.pk)
+    return message
+
+
+@transaction.atomic
+def retry_message(message: OutgoingMessage) -> bool:
+    """Put a failed message back in the queue, with a fresh count of attempts."""
+    now = timezone.now()
+    updated = OutgoingMessage.objects.filter(pk=message.pk, state=OutgoingMessage.State.FAILED).update(
+        state=OutgoingMessage.State.QUEUED, attempts=0, last_error="", next_attempt_at=now, task_due_at=now,
+        claimed_until=None,
+    )
+    if updated:
+        _dispatch_on_commit(message.pk)
+    return bool(updated)
+
+
+def _dispatch_on_commit(message_id: int) -> None:
+    # robust: a queue outage must not turn the saved message into an error page; the row is
+    # committed and the scheduler hands it out (due_outgoing_messages).
+    transaction.on_commit(lambda: dispatch(message_id), robust=True)
+
+
+@transaction.atomic
+def claim_outgoing_message(message_id: int) -> Claim:
+    """Take a due, queued message for sending (queued -> sending), unless its mailbox already sent
+    RATE_LIMIT messages in the last minute: then move the message to when it may go."""
+    now = timezone.now()
+    row = (OutgoingMessage.objects.filter(pk=message_id, state=OutgoingMessage.State.QUEUED)
+           .values("mailbox_id", "next_attempt_at").first())
+    if row is None or row["next_attempt_at"] > now:
+        return Claim()
+    # One claim per mailbox at a time (row lock; on SQLite the write lock of the IMMEDIATE
+    # transaction), so two workers cannot both count 29 recent sends and make it 31.
+    list(Mailbox.objects.select_for_update().filter(pk=row["mailbox_id"]).values_list("pk", flat=True))
+    recent: list[datetime] = [
+        when for when in OutgoingMessage.objects.filter(
+            mailbox_id=row["mailbox_id"], last_attempt_at__gt=now - RATE_WINDOW
+        ).order_by("-last_attempt_at").values_list("last_attempt_at", flat=True)[:RATE_LIMIT] if when is not None
+    ]
+    if len(recent) >= RATE_LIMIT:
+        # The oldest of the last RATE_LIMIT submissions leaves the window then.
+        wait_until = recent[-1] + RATE_WINDOW
+        OutgoingMessage.objects.filter(pk=message_id, state=OutgoingMessage.State.QUEUED).update(
+            next_attempt_at=wait_until
+        )
+        return Claim(wait_until=wait_until)
+    claimed = OutgoingMessage.objects.filter(
+        pk=message_id, state=OutgoingMessage.State.QUEUED, next_attempt_at__lte=now
+    ).update(
+        state=OutgoingMessage.State.SENDING, attempts=F("attempts") + 1, last_attempt_at=now,
+        claimed_until=now + send_lease(), task_due_at=None,
+    )
+    if not claimed:
+        return Claim()
+    return Claim(message=OutgoingMessage.objects.select_related("mailbox").get(pk=message_id))
+
+
+@transaction.atomic
+def record_sent(message: OutgoingMessage) -> None:
+    now = timezone.now()
+    # Also from QUEUED: the claim may have run out during a slow send and the row been requeued;
+    # the message did go, so it must not go again.
+    OutgoingMessage.objects.filter(
+        pk=message.pk, state__in=[OutgoingMessage.State.SENDING, OutgoingMessage.State.QUEUED]
+    ).update(state=OutgoingMessage.State.SENT, sent_at=now, claimed_until=None, task_due_at=None, last_error="")
+    message.state, message.sent_at, message.last_error = OutgoingMessage.State.SENT, now, ""
+
+
+@transaction.atomic
+def record_failure(
+    message: OutgoingMessage, error: str, *, permanent: bool, delay: timedelta | None = None
+) -> datetime | None:
+    """A failed attempt: back to the queue with a backoff (returns when to try again), or failed
+    for good (returns None) when the error is permanent or the attempts are used up."""
+    now = timezone.now()
+    text = _safe(error)
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        if not permanent:
+            text = _safe(f"Gave up after {message.attempts} attempts. {error}")
+        OutgoingMessage.objects.filter(pk=message.pk, state=OutgoingMessage.State.SENDING).update(
+            state=OutgoingMessage.State.FAILED, last_error=text, claimed_until=None, task_due_at=None
+        )
+        message.state, message.last_error = OutgoingMessage.State.FAILED, text
+        return None
+    retry_at = now + (delay if delay is not None else retry_delay(message.attempts))
+    OutgoingMessage.objects.filter(pk=message.pk, state=OutgoingMessage.State.SENDING).update(
+        state=OutgoingMessage.State.QUEUED, last_error=text, next_attempt_at=retry_at, claimed_until=None,
+        task_due_at=None,
+    )
+    message.state, message.last_error, message.next_attempt_at = OutgoingMessage.State.QUEUED, text, retry_at
+    return retry_at
+
+
+@transaction.atomic
+def record_sent_copy(message: OutgoingMessage, error: str = "") -> None:
+    """The copy in the Sent folder: saved, or why not (the message itself went out either way)."""
+    state = OutgoingMessage.CopyState.FAILED if error else OutgoingMessage.CopyState.SAVED
+    OutgoingMessage.objects.filter(pk=message.pk).update(sent_copy=state, sent_copy_error=_safe(error))
+    message.sent_copy, message.sent_copy_error = state, _safe(error)
+
+
+def dispatch(message_id: int, *, at: datetime | None = None) -> bool:
+    """Enqueue the send task for a queued message, to run at `at` (default: now). Backends that
+    cannot defer get nothing for a later time: the scheduler hands the message out when due.
+    Call outside transactions (or on commit): the immediate backend sends right here."""
+    from inboxbridge.sending.tasks import send_outgoing_message
+
+    now = timezone.now()
+    task = send_outgoing_message
+    backend = task.get_backend()
+    waiting = OutgoingMessage.objects.filter(pk=message_id, state=OutgoingMessage.State.QUEUED)
+    if at is not None and at > now:
+        if not backend.supports_defer:
+            waiting.update(task_due_at=None)
+            return False
+        task = task.using(run_after=at)
+    if backend.supports_priority:
+        task = task.using(priority=SEND_PRIORITY)
+    # Noted before enqueueing: the immediate backend has already claimed the row when enqueue returns.
+    waiting.update(task_due_at=at if at is not None and at > now else now)
+    try:
+        task.enqueue(message_id)
+    except Exception:
+        logger.exception("Could not enqueue outgoing message %s; the scheduler will hand it out", message_id)
+        waiting.update(task_due_at=None)
+        return False
+    return True
+
+
+@transaction.atomic
+def due_outgoing_messages(*, limit: int = 100) -> list[int]:
+    """For the scheduler, every tick: the ids of queued messages that are due and have no task on
+    its way, marked as handed out (enqueue `send_outgoing_message` for each after this returns).
+
+    Messages whose sending worker died (claim expired) go back to the queue first: the server may
+    or may not have taken them, and at-least-once beats losing one."""
+    now = timezone.now()
+    stranded = OutgoingMessage.objects.filter(state=OutgoingMessage.State.SENDING, claimed_until__lt=now)
+    recovered = stranded.update(
+        state=OutgoingMessage.State.QUEUED, claimed_until=None, next_attempt_at=now, task_due_at=None,
+        last_error=INTERRUPTED,
+    )
+    if recovered:
+        logger.warning("%s outgoing messages were left mid-send by a stopped worker; queued again", recovered)
+    due = OutgoingMessage.objects.filter(state=OutgoingMessage.State.QUEUED, next_attempt_at__lte=now).filter(
+        Q(task_due_at__isnull=True) | Q(task_due_at__lte=now - DISPATCH_GRACE)
+    ).order_by("next_attempt_at", "pk")
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)  # concurrent schedulers take different rows
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    if ids:
+        OutgoingMessage.objects.filter(pk__in=ids).update(task_due_at=now)
+    return ids
+
+
+def enqueue_due_outgoing_messages(*, limit: int = 100) -> int:
+    """The scheduler's one call: hand out what `due_outgoing_messages` finds; returns how many."""
+    from inboxbridge.sending.tasks import send_outgoing_message
+
+    task = send_outgoing_message
+    if task.get_backend().supports_priority:
+        task = task.using(priority=SEND_PRIORITY)
+    ids = due_outgoing_messages(limit=limit)
+    for message_id in ids:
+        try:
+            task.enqueue(message_id)
+        except Exception:
+            logger.exception("Could not enqueue outgoing message %s; next tick tries again", message_id)
+            OutgoingMessage.objects.filter(pk=message_id, state=OutgoingMessage.State.QUEUED).update(task_due_at=None)
+    return len(ids)

@@ -1,0 +1,195 @@
+"""Sending one queued message: claim it, submit it over SMTP from its mailbox, record the outcome,
+then file a copy in the mailbox's Sent folder over IMAP.
+
+Every error text written to the outbox is meant for the person who wrote the message: what
+happened and what to do, never a credential (the SMTP and IMAP doors and MicrosoftError only carry
+safe texts, and actions redact again)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from inboxbridge.mailboxes.connection import ServerLogin, imap_login, smtp_login
+from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailboxes.tokens import MailboxUnavailable
+from inboxbridge.microsoft.errors import MicrosoftError
+from inboxbridge.sending import actions, mime, smtp
+from inboxbridge.sending.models import OutgoingMessage
+from inboxbridge.sync import imap
+
+logger = logging.getLogger(__name__)
+
+SENT_NAMES = ("sent items", "sent")
+CONFIGURATION = "My Configuration > Email Configuration"
+
+
+class SendFailure(Exception):
+    def __init__(self, text: str, *, permanent: bool, delay: timedelta | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.permanent = permanent
+        self.delay = delay
+
+
+def send_message(message_id: int) -> str:
+    """Run by the `send_outgoing_message` task; returns what happened (for the task result)."""
+    claim = actions.claim_outgoing_message(message_id)
+    if claim.wait_until is not None:
+        logger.info("Outgoing message %s waits for the mailbox's sending rate limit", message_id)
+        actions.dispatch(message_id, at=claim.wait_until)
+        return "rate-limited"
+    message = claim.message
+    if message is None:
+        return "skipped"  # sent, failed, taken by another worker, or not due yet
+    try:
+        _submit(message, message.mailbox)
+    except SendFailure as failure:
+        return _failed(message, failure)
+    except Exception:
+        # A bug or an outage of our own: the message is kept and tried again like after a timeout.
+        logger.exception("Sending outgoing message %s failed unexpectedly", message_id)
+        return _failed(message, SendFailure("An unexpected error interrupted the sending; it is tried again.",
+                                            permanent=False))
+    actions.record_sent(message)
+    logger.info("Outgoing message %s sent from mailbox %s", message_id, message.mailbox_id)
+    save_sent_copy(message)
+    return "sent"
+
+
+def _failed(message: OutgoingMessage, failure: SendFailure) -> str:
+    retry_at = actions.record_failure(message, failure.text, permanent=failure.permanent, delay=failure.delay)
+    if retry_at is None:
+        logger.warning("Outgoing message %s failed: %s", message.pk, failure.text)
+        return "failed"
+    logger.info("Outgoing message %s: attempt %s failed, next at %s: %s", message.pk, message.attempts,
+                retry_at.isoformat(), failure.text)
+    actions.dispatch(message.pk, at=retry_at)
+    return "retry"
+
+
+# -- SMTP ------------------------------------------------------------------------------------------
+
+
+def _submit(message: OutgoingMessage, mailbox: Mailbox) -> None:
+    if not mailbox.active:
+        raise SendFailure(f"The mailbox {mailbox.email_address} was disconnected, so this message cannot be sent "
+                          f"from it. Connect it again in {CONFIGURATION}, then click Retry.", permanent=True)
+    if mailbox.needs_reconnect:
+        raise SendFailure(_reconnect_text(mailbox, mailbox.reconnect_reason), permanent=True)
+    recipients = message.envelope_recipients
+    data = bytes(message.mime)
+    login = _login(mailbox, force_refresh=False)
+    try:
+        # MAIL FROM is the mailbox's own address: the one the token (or password) belongs to.
+        smtp.send(login, mailbox.email_address, recipients, data)
+        return
+    except smtp.SmtpError as error:
+        refresh = (error.auth_failed and mailbox.account_type == Mailbox.AccountType.OFFICE365
+                   and not _smtp_auth_disabled(str(error)))
+        if not refresh:
+            raise _smtp_failure(error, mailbox) from None
+    # The cached access token was refused (revoked, or expired early): one fresh token, one more try.
+    logger.info("SMTP refused the cached access token of mailbox %s; refreshing it once", mailbox.pk)
+    login = _login(mailbox, force_refresh=True)
+    try:
+        smtp.send(login, mailbox.email_address, recipients, data)
+    except smtp.SmtpError as error:
+        raise _smtp_failure(error, mailbox, refreshed=True) from None
+
+
+def _login(mailbox: Mailbox, *, force_refresh: bool) -> ServerLogin:
+    try:
+        return smtp_login(mailbox, force_refresh=force_refresh)
+    except MailboxUnavailable as exc:
+        mailbox.refresh_from_db(fields=["needs_reconnect", "reconnect_reason"])
+        if mailbox.needs_reconnect:
+            raise SendFailure(_reconnect_text(mailbox, mailbox.reconnect_reason), permanent=True) from None
+        raise SendFailure(f"{exc} Then click Retry.", permanent=True) from None
+    except MicrosoftError as exc:
+        if exc.is_grant_revoked:
+            # tokens.py has already marked the mailbox as needing a reconnect.
+            raise SendFailure(_reconnect_text(mailbox, exc.message), permanent=True) from None
+        raise SendFailure(f"Could not get an access token from Microsoft: {exc.message}", permanent=False) from None
+
+
+def _reconnect_text(mailbox: Mailbox, reason: str) -> str:
+    detail = f" ({reason.strip().rstrip('.')})" if reason.strip() else ""
+    return (f"Reconnect your mailbox: Microsoft no longer accepts the sign-in of {mailbox.email_address}{detail}. "
+            f"Click Reconnect in {CONFIGURATION}, then click Retry on this message.")
+
+
+def _smtp_auth_disabled(text: str) -> bool:
+    return "5.7.139" in text or "SmtpClientAuthentication" in text
+
+
+def smtp_auth_disabled_text(address: str) -> str:
+    return (
+        f"Microsoft 365 does not let {address} send through SMTP: SMTP AUTH is disabled for this mailbox "
+        "or for the whole organization (5.7.139). An Exchange Online administrator can allow it for this "
+        f"mailbox in PowerShell with: Set-CASMailbox -Identity {address} -SmtpClientAuthenticationDisabled $false "
+        "(or tick \"Authenticated SMTP\" under the user's Mail > Manage email apps in the Microsoft 365 admin "
+        "center). It can take up to an hour to apply; then click Retry."
+    )
+
+
+def _smtp_failure(error: smtp.SmtpError, mailbox: Mailbox, *, refreshed: bool = False) -> SendFailure:
+    text = str(error)
+    if _smtp_auth_disabled(text):
+        return SendFailure(smtp_auth_disabled_text(mailbox.email_address), permanent=True)
+    if "SubmissionQuotaExceeded" in text or "5.2.0 STOREDRV.Submission" in text:
+        # Exchange's own sending limit (30 a minute, 10,000 recipients a day): wait, then try again.
+        return SendFailure(f"Microsoft 365's sending limit for this mailbox was reached ({text}); "
+                           "the message is sent once it allows more.", permanent=False, delay=actions.RATE_WINDOW * 5)
+    if error.auth_failed:
+        if mailbox.account_type == Mailbox.AccountType.OFFICE365:
+            fresh = " even with a fresh access token" if refreshed else ""
+            return SendFailure(
+                f"The SMTP server refused the login of {mailbox.email_address}{fresh} ({text}). Check that the app "
+                "registration has the delegated SMTP.Send permission with consent and that the mailbox has an "
+                "Exchange Online license, then click Retry.", permanent=error.permanent)
+        return SendFailure(f"The SMTP server refused the login ({text}). Check the user name and password in "
+                           f"{CONFIGURATION}, then click Retry.", permanent=error.permanent)
+    if error.permanent:
+        return SendFailure(f"The server refused the message: {text}", permanent=True)
+    return SendFailure(text, permanent=False)
+
+
+# -- the copy in Sent --------------------------------------------------------------------------
+
+
+def save_sent_copy(message: OutgoingMessage) -> None:
+    """File the sent message in the mailbox's Sent folder, read (\\Seen). A failure is recorded on
+    the message and changes nothing else: the message went out."""
+    mailbox = message.mailbox
+    try:
+        login = imap_login(mailbox)
+        folder = _sent_folder(mailbox, login)
+        if folder is None:
+            actions.record_sent_copy(message, f"No Sent folder was found in {mailbox.email_address}, so no copy "
+                                              "was saved there.")
+            return
+        imap.append_message(login, folder, mime.with_bcc(bytes(message.mime), message.bcc), ("\\Seen",))
+    except (imap.ImapError, MailboxUnavailable, MicrosoftError) as exc:
+        text = exc.message if isinstance(exc, imap.ImapError | MicrosoftError) else str(exc)
+        logger.warning("The Sent copy of outgoing message %s was not saved: %s", message.pk, text)
+        actions.record_sent_copy(message, f"The message was sent, but its copy could not be saved in Sent: {text}")
+        return
+    except Exception:
+        logger.exception("Saving the Sent copy of outgoing message %s failed unexpectedly", message.pk)
+        actions.record_sent_copy(message, "The message was sent, but an unexpected error kept its copy out of Sent.")
+        return
+    actions.record_sent_copy(message)
+
+
+def _sent_folder(mailbox: Mailbox, login: ServerLogin) -> str | None:
+    """The folder marked \\Sent (SPECIAL-USE), else one named "Sent Items" or "Sent": from the
+    folders the sync knows, else from the server's list."""
+    known = list(Folder.objects.filter(mailbox=mailbox, exists_on_server=True).values_list("name", "special_use"))
+    if not known:
+        known = [(folder.name, folder.special_use) for folder in imap.list_folders(login) if folder.selectable]
+    for name, special_use in known:
+        if special_use.lower() == "\\sent":
+            return name
+    names = {name.lower(): name for name, _use in known}
+    return next((names[candidate] for candidate in SENT_NAMES if candidate in names), None)

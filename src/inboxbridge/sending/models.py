@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from inboxbridge.mailboxes.models import Mailbox
+
+
+class OutgoingMessage(models.Model):
+    """The outbox: one message a user wrote, from the row's creation until the server took it.
+
+    The MIME bytes are built once, when the message is queued, so every attempt sends exactly the
+    same message (same Message-ID): delivery is at-least-once, and a duplicate after a crash is
+    recognisable as one."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    class CopyState(models.TextChoices):
+        PENDING = "pending", "Not saved yet"
+        SAVED = "saved", "Saved"
+        FAILED = "failed", "Not saved"
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="outgoing_messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_messages")
+    # The email answered (for In-Reply-To/References, already written into `mime`).
+    reply_to_email = models.ForeignKey(
+        "mail.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    to = models.JSONField(default=list, blank=True)  # [[name, address], ...] like mail.Email
+    cc = models.JSONField(default=list, blank=True)
+    bcc = models.JSONField(default=list, blank=True)
+    subject = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    message_id = models.CharField(max_length=255, help_text="Without angle brackets.")
+    mime = models.BinaryField(help_text="The message as submitted over SMTP (no Bcc header).")
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When the latest SMTP submission started: the per-mailbox rate limit counts these.
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # While SENDING: past this, the worker is presumed dead and the message goes back to the queue.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # While QUEUED: when the task last enqueued for it should start (None: no task on its way).
+    # The scheduler re-enqueues messages whose task never came (see actions.due_outgoing_messages).
+    task_due_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    sent_copy = models.CharField(max_length=10, choices=CopyState.choices, default=CopyState.PENDING)
+    sent_copy_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["mailbox", "last_attempt_at"]),
+            models.Index(fields=["author", "-created_at"]),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject or "(no subject)"
+
+    @property
+    def envelope_recipients(self) -> list[str]:
+        """Every address the server must deliver to (Bcc included), each once."""
+        seen: dict[str, str] = {}
+        for _name, address in [*self.to, *self.cc, *self.bcc]:
+            seen.setdefault(address.lower(), address)
+        return list(seen.values())
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state == self.State.FAILED

@@ -1,0 +1,51 @@
+"""In Chromium: sign in, Compose from the main menu, Send, watch the Outbox go from Queued to Sent
+once a worker ran; the recipient has the message and the sender a copy in Sent."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from inboxbridge.sending.models import OutgoingMessage
+from inboxbridge.sending.tests.conftest import new_recipient, wait_for_messages
+
+pytestmark = [pytest.mark.browser, pytest.mark.mailserver, pytest.mark.django_db(transaction=True)]
+
+
+def test_compose_and_send_in_the_browser(browser_context, live_server, connect_office365_mailbox, mail_settings,
+                                         django_user_model):
+    owner = django_user_model.objects.create_user("dana", "dana@example.test", "dana-password-1")
+    mailbox = connect_office365_mailbox(owner=owner)
+    to = new_recipient(mail_settings, "erin")
+
+    page = browser_context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "dana")
+    page.fill("input[name=password]", "dana-password-1")
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live_server.url}/mail/")
+
+    page.click("nav.menu a:has-text('Compose')")
+    page.wait_for_selector("#compose-form")
+    assert page.input_value("#id_mailbox") == str(mailbox.pk)
+    page.fill("#id_to", f"Erin <{to}>")
+    page.fill("#id_subject", "Lunch on Friday?")
+    page.fill("#id_body", "Hi Erin,\nlunch on Friday?\nDana")
+    page.click("#send-button")
+    page.wait_for_selector("#outbox")
+    assert "is in the Outbox" in page.inner_text(".messages")
+    assert page.inner_text("#outbox [data-state]") == "Queued"
+
+    call_command("db_worker", "--batch", verbosity=0)
+
+    page.reload()
+    assert page.inner_text("#outbox [data-state]") == "Sent"
+    page.click("#outbox a:has-text('Lunch on Friday?')")
+    page.wait_for_selector("#outgoing-message")
+    assert "A copy was saved in the Sent folder." in page.inner_text("#outgoing-message")
+
+    [(received, _flags)] = wait_for_messages(mail_settings, to)
+    outgoing = OutgoingMessage.objects.get()
+    assert received["Subject"] == "Lunch on Friday?" and received["Message-ID"] == f"<{outgoing.message_id}>"
+    assert received.get_content().replace("\r\n", "\n") == "Hi Erin,\nlunch on Friday?\nDana\n"
+    assert len(wait_for_messages(mail_settings, mailbox.email_address, "Sent")) == 1

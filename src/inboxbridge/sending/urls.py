@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from inboxbridge.sending import views
+
+app_name = "sending"
+
+urlpatterns = [
+    path("", views.outbox, name="outbox"),
+    path("compose/", views.compose, name="compose"),
+    path("reply/<int:email_id>/", views.reply, name="reply"),
+    path("reply-all/<int:email_id>/", views.reply_all, name="reply-all"),
+    path("<int:message_id>/", views.outgoing_detail, name="detail"),
+    path("<int:message_id>/retry/", views.retry, name="retry"),
+]

@@ -1,0 +1,377 @@
+"""The sync loop: ask the server (imap.py), decide (plan.py), write (store.py). Nothing else here.
+
+One run of `sync_mailbox`:
+1. push flags the user changed here (flags_pending) to the server;
+2. list the folders, notice renames, then per selected folder STATUS and, unless nothing changed,
+   SEARCH + FLAGS to plan: what to fetch, which flags changed, what is gone;
+3. fetch what is new, folder by folder, in UID order, committing each batch with the folder's
+   new position; stop when the time budget is spent;
+4. when everything planned was fetched: delete the placements of messages gone from the server,
+   the Emails left in no folder, and remember each folder's STATUS for the cheap skip next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from inboxbridge.lib.redact import redact
+from inboxbridge.mail.models import Email, Placement
+from inboxbridge.mailboxes.actions import RECONNECT_MESSAGE, update_folders
+from inboxbridge.mailboxes.connection import imap_login
+from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailboxes.tokens import MailboxUnavailable
+from inboxbridge.microsoft.errors import MicrosoftError
+from inboxbridge.sync import store
+from inboxbridge.sync.bulk import sqlite_bulk_writes
+from inboxbridge.sync.imap import ImapError, ImapSession, RemoteFolder
+from inboxbridge.sync.pipeline import Failure, HelperLogin, Incoming, Job, Producer, prepared
+from inboxbridge.sync.plan import (
+    Action,
+    FolderPlan,
+    LocalFolder,
+    RemoteListing,
+    find_renames,
+    flags_from_imap,
+    plan_folder,
+)
+from inboxbridge.sync.plan import assess as assess_folder
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+# A batch is also committed once it holds this much mail, so a run of 2 MB messages stays small.
+BATCH_BYTES = 16 * 1024 * 1024
+# From this many messages to fetch on, fetching and parsing run in a helper process (pipeline.py).
+PARALLEL_MIN_MESSAGES = 300
+
+
+@dataclass
+class SyncResult:
+    fetched: int = 0
+    updated: int = 0
+    deleted: int = 0
+    folders_skipped: int = 0
+    complete: bool = True
+    error: str = ""
+
+
+def unsyncable_reason(mailbox: Mailbox) -> str:
+    """Why this mailbox must not be synced now ("" = it may)."""
+    if not mailbox.active:
+        return "The mailbox is disconnected."
+    if mailbox.needs_reconnect:
+        return RECONNECT_MESSAGE
+    if not mailbox.sync_enabled:
+        return "Synchronization is switched off for this mailbox."
+    if mailbox.account_type == Mailbox.AccountType.OFFICE365:
+        from inboxbridge.microsoft.config import load_config
+
+        if not load_config().email_sync_enabled:
+            return "Office 365 email sync is disabled in Microsoft Settings."
+    return ""
+
+
+def open_session(mailbox: Mailbox) -> ImapSession:
+    """Log in; an access token the server refuses (expired early, revoked scope) is refreshed once."""
+    login = imap_login(mailbox)
+    try:
+        return ImapSession(login)
+    except ImapError as exc:
+        if not (exc.auth_failed and login.mechanism == "XOAUTH2"):
+            raise
+    logger.info("Mailbox %s: access token refused by the IMAP server; refreshing it", mailbox.pk)
+    return ImapSession(imap_login(mailbox, force_refresh=True))
+
+
+def sync_mailbox(
+    mailbox_id: int, *, time_budget: float | None = None, progress: Progress | None = None
+) -> SyncResult:
+    mailbox = Mailbox.objects.get(pk=mailbox_id)
+    result = SyncResult()
+    reason = unsyncable_reason(mailbox)
+    if reason:
+        result.complete, result.error = False, reason
+        return result
+    deadline = time.monotonic() + time_budget if time_budget is not None else None
+    store.mark_started(mailbox.pk)
+    run: _Run | None = None
+    try:
+        with open_session(mailbox) as session:
+            run = _Run(mailbox, session, result, deadline, progress)
+            run.execute()
+    except ImapError as exc:
+        result.error = exc.message
+    except MailboxUnavailable as exc:
+        result.error = str(exc)
+    except MicrosoftError as exc:
+        result.error = f"{RECONNECT_MESSAGE} ({exc.message})" if exc.is_grant_revoked else exc.message
+    except Exception as exc:
+        # A bug or a database outage: keep the traceback in the log, a short reason on the mailbox.
+        logger.exception("Mailbox %s: sync failed", mailbox.pk)
+        result.error = redact(f"Unexpected error ({exc.__class__.__name__}): {exc}")[:500]
+    if result.error:
+        result.complete = False
+        logger.info("Mailbox %s: sync stopped: %s", mailbox.pk, result.error)
+    store.mark_finished(mailbox.pk, backlog=run.backlog if run and run.planned_all else None, error=result.error)
+    return result
+
+
+@dataclass
+class _Folder:
+    folder: Folder
+    local: LocalFolder
+    plan: FolderPlan
+    last_uid: int
+    received: set[int] = field(default_factory=set)
+    position: int = 0  # plan.fetch[:position] are all stored: the folder's safe last_uid
+    batch: list[Incoming] = field(default_factory=list)
+    batch_bytes: int = 0
+
+
+@dataclass
+class _Run:
+    mailbox: Mailbox
+    session: ImapSession
+    result: SyncResult
+    deadline: float | None
+    progress: Progress | None
+    planned: list[_Folder] = field(default_factory=list)
+    flags_set: set[int] = field(default_factory=set)  # Emails whose flags this run already took
+    total: int = 0
+    done: int = 0
+    planned_all: bool = False  # every folder was assessed: total is the real backlog
+
+    @property
+    def backlog(self) -> int:
+        return max(self.total - self.done, 0)
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def execute(self) -> None:
+        push_pending_flags(self.mailbox, self.session)
+        folders = self.refresh_folders()
+        now = timezone.now()
+        for folder in folders:
+            self.plan(folder, now)
+        self.total = sum(len(f.plan.fetch) for f in self.planned)
+        self.planned_all = True
+        self.report()
+        with sqlite_bulk_writes():
+            fetched_all = self.fetch_all()
+        if not fetched_all:
+            self.result.complete = False
+            return
+        self.finish(now)
+
+    # -- folders ---------------------------------------------------------------------------
+
+    def refresh_folders(self) -> list[Folder]:
+        remote = [f for f in self.session.list_folders() if f.selectable]
+        stored = list(Folder.objects.filter(mailbox=self.mailbox))
+        by_name = {f.name: f for f in remote}
+        missing = {f.pk: (f.name, f.uidvalidity) for f in stored
+                   if f.selected and f.name not in by_name and f.uidvalidity is not None}
+        if missing:
+            synced = {f.name for f in stored if f.uidvalidity is not None}
+            appeared = {f.name: self.session.status(f.name).uidvalidity for f in remote if f.name not in synced}
+            renames = find_renames(missing, appeared)
+            if renames:
+                store.apply_renames(self.mailbox, renames, {f.name: f.display_name for f in remote})
+                stored = list(Folder.objects.filter(mailbox=self.mailbox))
+        if _folders_changed(stored, remote):
+            update_folders(self.mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote])
+            stored = list(Folder.objects.filter(mailbox=self.mailbox))
+        chosen = [f for f in stored if f.selected and f.exists_on_server]
+        # The Inbox first: it is what the user looks at.
+        return sorted(chosen, key=lambda f: (f.special_use != "\\Inbox", f.name))
+
+    def plan(self, folder: Folder, now: datetime) -> None:
+        status = self.session.status(folder.name)
+        local = store.local_folder(folder)
+        assessment = assess_folder(local, status, now=now)
+        if assessment.action is Action.SKIP:
+            self.result.folders_skipped += 1
+            return
+        if assessment.action is Action.RESET:
+            logger.warning("Mailbox %s: UIDVALIDITY of %r changed; fetching the folder again",
+                           self.mailbox.pk, folder.name)
+            store.reset_folder(folder.pk, status)
+            local = replace(local, uidvalidity=status.uidvalidity, last_uid=0, highestmodseq=None)
+        elif local.uidvalidity is None:
+            # Remember it now: a change before this folder's first sync completes is a reset too.
+            store.remember_uidvalidity(folder.pk, status.uidvalidity)
+        known = store.known_messages(folder.pk)
+        self.session.select(folder.name)
+        uids = self.session.search()
+        window = self.session.search(since=assessment.window) if assessment.window else None
+        flags: dict[int, tuple[bool, bool]] = {}
+        highest_known = max((uid for uid in known if uid > 0), default=0)
+        if highest_known:
+            raw = self.session.fetch_flags(f"1:{highest_known}", changed_since=assessment.flags_changed_since)
+            flags = {uid: flags_from_imap(f) for uid, f in raw.items()}
+        plan = plan_folder(local, assessment, status, known, RemoteListing(uids, flags, window))
+        updates = {k: v for k, v in plan.flag_updates.items() if k not in self.flags_set}
+        if updates:
+            self.result.updated += store.apply_flag_updates(updates)
+            self.flags_set.update(updates)
+        self.planned.append(_Folder(folder, local, plan, local.last_uid))
+
+    # -- fetching --------------------------------------------------------------------------
+
+    def fetch_all(self) -> bool:
+        """Fetch and store all planned mail; False when the time budget ran out first."""
+        work = [item for item in self.planned if item.plan.fetch]
+        if self.total >= getattr(settings, "SYNC_PARALLEL_MIN_MESSAGES", PARALLEL_MIN_MESSAGES):
+            return self.fetch_in_helper(work)
+        for item in work:
+            self.session.select(item.folder.name)
+            stream = self.session.fetch_messages(item.plan.fetch)
+            try:
+                for incoming in prepared(stream, settings.ATTACHMENT_MAX_BYTES):
+                    if not self.add(item, incoming):
+                        return False
+            finally:
+                stream.close()
+            self.flush(item)
+        return True
+
+    def fetch_in_helper(self, work: list[_Folder]) -> bool:
+        """The same, with fetching and parsing in a helper process (see pipeline.py)."""
+        by_id = {item.folder.pk: item for item in work}
+        open_folders = set(by_id)
+        for attempt in (1, 2):
+            job = Job(
+                login=HelperLogin.of(imap_login(self.mailbox, force_refresh=attempt == 2)),
+                ca_bundle=settings.CA_BUNDLE, timeout=float(settings.MAIL_NETWORK_TIMEOUT),
+                max_attachment_size=settings.ATTACHMENT_MAX_BYTES,
+                folders=[(i.folder.pk, i.folder.name, i.plan.fetch) for i in work],
+            )
+            producer = Producer(job)
+            try:
+                for message in producer:
+                    if isinstance(message, Failure):
+                        if message.auth_failed and attempt == 1 and self.done == 0 and not any(
+                            i.batch for i in work
+                        ):
+                            break  # the token expired just now: once more with a fresh one
+                        raise ImapError(message.message, auth_failed=message.auth_failed,
+                                        transient=message.transient)
+                    folder_id, batch = message
+                    item = by_id[folder_id]
+                    if batch is None:
+                        self.flush(item)
+                        open_folders.discard(folder_id)
+                        continue
+                    for incoming in batch:
+                        if not self.add(item, incoming):
+                            return False
+                else:
+                    if open_folders:
+                        raise ImapError("The fetching process ended unexpectedly.", transient=True)
+                    return True
+            finally:
+                producer.stop()
+        return True  # pragma: no cover - the loop returns or raises
+
+    def add(self, item: _Folder, incoming: Incoming) -> bool:
+        item.batch.append(incoming)
+        item.batch_bytes += incoming.size
+        if len(item.batch) >= max(int(settings.SYNC_BATCH_SIZE), 1) or item.batch_bytes >= BATCH_BYTES:
+            self.flush(item)
+            return not self.out_of_time()
+        return True
+
+    def flush(self, item: _Folder) -> None:
+        """Commit the folder's pending messages together with its new safe last_uid."""
+        if not item.batch:
+            return
+        batch, item.batch, item.batch_bytes = item.batch, [], 0
+        requested = item.plan.fetch
+        item.received.update(i.uid for i in batch)
+        while item.position < len(requested) and requested[item.position] in item.received:
+            item.position += 1
+        last_uid = max(requested[item.position - 1] if item.position else 0, item.last_uid)
+        self.result.fetched += store.store_batch(self.mailbox.pk, item.folder.pk, batch, last_uid)
+        self.done += len(batch)
+        self.report()
+
+    # -- the end of a complete run ---------------------------------------------------------
+
+    def finish(self, now: datetime) -> None:
+        gone: set[int] = set()
+        for item in self.planned:
+            if item.plan.delete:
+                emails = store.delete_placements(item.folder.pk, item.plan.delete)
+                self.result.deleted += len(item.plan.delete)
+                gone.update(emails)
+        if gone:
+            store.delete_orphans(gone)
+        for item in self.planned:
+            if item.plan.status is not None:
+                store.finish_folder(item.folder.pk, item.plan.status, at=now)
+
+
+def _folders_changed(stored: list[Folder], remote: list[RemoteFolder]) -> bool:
+    mine = {(f.name, f.display_name, f.delimiter, f.special_use) for f in stored if f.exists_on_server}
+    theirs = {(f.name, f.display_name, f.delimiter, f.special_use) for f in remote}
+    return mine != theirs
+
+
+# -- flags made here -----------------------------------------------------------------------------
+
+
+def push_pending_flags(mailbox: Mailbox, session: ImapSession) -> int:
+    """Tell the server about read/flagged changes made in the application."""
+    pending = list(Email.objects.filter(mailbox=mailbox, flags_pending=True).values_list("pk", flat=True)[:1000])
+    for email_id in pending:
+        _push(email_id, session)
+    return len(pending)
+
+
+def push_flags(email_id: int) -> None:
+    """Push one Email's is_seen/is_flagged to every folder holding it, then clear flags_pending
+    (only if the user did not change the flags again meanwhile)."""
+    email = Email.objects.select_related("mailbox").filter(pk=email_id).first()
+    if email is None or not email.flags_pending:
+        return
+    mailbox = email.mailbox
+    if unsyncable_reason(mailbox):
+        return  # stays pending; the next sync pushes it
+    try:
+        with open_session(mailbox) as session:
+            _push(email_id, session)
+    except (ImapError, MailboxUnavailable, MicrosoftError) as exc:
+        logger.warning("Mailbox %s: flags of email %s not pushed yet: %s", mailbox.pk, email_id, exc)
+
+
+def _push(email_id: int, session: ImapSession) -> None:
+    email = Email.objects.filter(pk=email_id).values("is_seen", "is_flagged", "flags_pending").first()
+    if email is None or not email["flags_pending"]:
+        return
+    seen, flagged = email["is_seen"], email["is_flagged"]
+    placements = Placement.objects.filter(email_id=email_id, uid__gt=0, folder__exists_on_server=True).values_list(
+        "folder__name", "uid"
+    )
+    by_folder: dict[str, list[int]] = {}
+    for name, uid in placements:
+        by_folder.setdefault(name, []).append(uid)
+    add = [flag for flag, on in (("\\Seen", seen), ("\\Flagged", flagged)) if on]
+    remove = [flag for flag, on in (("\\Seen", seen), ("\\Flagged", flagged)) if not on]
+    for name, uids in by_folder.items():
+        session.select(name, readonly=False)
+        session.store_flags(uids, add=add, remove=remove)
+    Email.objects.filter(pk=email_id, is_seen=seen, is_flagged=flagged, flags_pending=True).update(
+        flags_pending=False
+    )

@@ -1,0 +1,169 @@
+"""Pure parsing of IMAP answers (no IO): LIST items, FETCH items, dates, modified UTF-7 names.
+
+Kept apart from imap.py, which does the talking, so every odd server spelling can be tested
+without a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+SPECIAL_USES = ("\\Sent", "\\Drafts", "\\Trash", "\\Junk", "\\Archive")
+# Servers without SPECIAL-USE (and older Exchange) still name their folders like this.
+WELL_KNOWN_NAMES = {
+    "sent": "\\Sent", "sent items": "\\Sent", "sent messages": "\\Sent", "drafts": "\\Drafts",
+    "trash": "\\Trash", "deleted items": "\\Trash", "deleted messages": "\\Trash", "junk": "\\Junk",
+    "junk email": "\\Junk", "junk e-mail": "\\Junk", "spam": "\\Junk", "archive": "\\Archive",
+}
+
+@dataclass(frozen=True)
+class RemoteFolder:
+    name: str  # as the server spells it (modified UTF-7): use this in commands
+    display_name: str
+    delimiter: str
+    special_use: str  # "\\Inbox", "\\Sent", ... or ""
+    selectable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedMessage:
+    uid: int
+    flags: tuple[str, ...]
+    internaldate: datetime | None
+    size: int
+    raw: bytes
+
+
+LITERAL = re.compile(rb"~?\{(\d+)\+?\}\r\n$")
+UID_ITEM = re.compile(rb"\bUID (\d+)")
+FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+
+
+def fetched_message(text: bytes, body: bytes) -> FetchedMessage | None:
+    uid = UID_ITEM.search(text)
+    if uid is None:
+        return None
+    flags = FLAGS_ITEM.search(text)
+    idate = _INTERNALDATE.search(text)
+    size = _SIZE.search(text)
+    return FetchedMessage(
+        uid=int(uid.group(1)),
+        flags=tuple(flags.group(1).decode("utf-8", "replace").split()) if flags else (),
+        internaldate=parse_internaldate(idate.group(1).decode("ascii", "replace")) if idate else None,
+        size=int(size.group(1)) if size else len(body),
+        raw=body,
+    )
+
+
+def parse_internaldate(value: str) -> datetime | None:
+    """'17-Jul-1996 02:44:25 -0700' -> aware datetime (None if malformed)."""
+    try:
+        day_part, time_part, zone = value.strip().split()
+        day, month, year = day_part.split("-")
+        hour, minute, second = (int(x) for x in time_part.split(":"))
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * (-1 if zone[0] == "-" else 1)
+        return datetime(int(year), _MONTHS[month.lower()], int(day), hour, minute, second,
+                        tzinfo=timezone(offset))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def imap_date(day: date) -> str:
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    return f"{day.day}-{months[day.month - 1]}-{day.year}"
+
+
+# -- LIST parsing and modified UTF-7 -----------------------------------------------------------
+
+_LIST_HEAD = re.compile(rb'^\(([^)]*)\) (NIL|"(?:[^"\\]|\\.)*") ?(.*)$', re.DOTALL)
+
+
+def parse_list_item(item: Any) -> RemoteFolder | None:
+    """One LIST answer from imaplib: bytes, or (head, literal name) when the name is a literal."""
+    if item is None:
+        return None
+    if isinstance(item, tuple):
+        head, literal = item[0], item[1]
+        match = _LIST_HEAD.match(head)
+        if match is None:
+            return None
+        name = literal.decode("utf-8", "replace")
+    else:
+        match = _LIST_HEAD.match(item)
+        if match is None:
+            return None
+        rest = match.group(3).strip()
+        name = _unquote(rest.decode("utf-8", "replace"))
+    attributes = match.group(1).decode("ascii", "replace").split()
+    raw_delimiter = match.group(2).decode("utf-8", "replace")
+    delimiter = "" if raw_delimiter.upper() == "NIL" else _unquote(raw_delimiter)
+    lowered = {a.lower() for a in attributes}
+    selectable = not ({"\\noselect", "\\nonexistent"} & lowered)
+    special = next((s for s in SPECIAL_USES if s.lower() in lowered), "")
+    if name.upper() == "INBOX":
+        name, special = "INBOX", "\\Inbox"
+    elif not special and (not delimiter or delimiter not in name):
+        # Only top-level folders: "Projects/Archive" is not the archive.
+        special = WELL_KNOWN_NAMES.get(decode_mutf7(name).lower(), "")
+    return RemoteFolder(name, decode_mutf7(name), delimiter, special, selectable)
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value
+
+
+def decode_mutf7(name: str) -> str:
+    """RFC 3501 5.1.3 modified UTF-7 -> text (undecodable runs are kept as they are)."""
+    if "&" not in name:
+        return name
+    out, i = [], 0
+    while i < len(name):
+        if name[i] != "&":
+            out.append(name[i])
+            i += 1
+            continue
+        end = name.find("-", i + 1)
+        if end == -1:
+            out.append(name[i:])
+            break
+        if end == i + 1:
+            out.append("&")
+        else:
+            chunk = name[i + 1 : end].replace(",", "/")
+            try:
+                out.append(base64.b64decode(chunk + "=" * (-len(chunk) % 4), validate=True).decode("utf-16-be"))
+            except ValueError:
+                out.append(name[i : end + 1])
+        i = end + 1
+    return "".join(out)
+
+
+def encode_mutf7(text: str) -> str:
+    """Text -> modified UTF-7 (for creating folders with non-ASCII names)."""
+    out, pending = [], ""
+
+    def flush() -> None:
+        nonlocal pending
+        if pending:
+            b64 = base64.b64encode(pending.encode("utf-16-be")).decode().rstrip("=").replace("/", ",")
+            out.append("&" + b64 + "-")
+            pending = ""
+
+    for ch in text:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending += ch
+    flush()
+    return "".join(out)

@@ -1,0 +1,226 @@
+"""Fetched messages -> `Incoming` rows: MIME parsing, the CPU-heavy half of a sync.
+
+Small runs parse in-process (`prepared`). Big runs (a first sync) fetch and parse in a helper
+process (`Producer`) while the sync's own process writes to the database: on a 2-core machine
+parsing and database writes then overlap instead of taking turns. The helper is started with
+a fresh interpreter (forking a process that may run web or worker threads is unsafe), imports no
+Django models and never touches the database; it gets the login (the credential stays inside
+`ServerLogin.secret`, passed in memory to our own child) and sends back ready batches.
+Backpressure is the pipe itself: the helper blocks while the writer is busy, so neither side
+holds more than a batch or two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import queue
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from inboxbridge.lib.mime import ParsedMessage, parse_message, synthetic_message_id
+
+if TYPE_CHECKING:
+    from inboxbridge.sync.imap import FetchedMessage, ServerLogin
+
+
+@dataclass(slots=True)
+class Incoming:
+    """A fetched message made ready for the database."""
+
+    uid: int
+    flags: tuple[str, ...]
+    internaldate: datetime | None
+    size: int
+    parsed: ParsedMessage
+    message_id: str  # the Message-ID, or a synthetic one for mail without
+    content_hash: str
+
+
+def prepare(message: FetchedMessage, max_attachment_size: int) -> Incoming:
+    parsed = parse_message(message.raw, max_attachment_size=max_attachment_size)
+    message_id = parsed.message_id or synthetic_message_id(message.raw)
+    return Incoming(message.uid, message.flags, message.internaldate, message.size, parsed, message_id,
+                    content_hash(parsed))
+
+
+def content_hash(parsed: ParsedMessage) -> str:
+    """What the message says, not how it travelled: two copies of one message differ in their
+    Received headers and line endings, not in their texts and attachments."""
+    digest = hashlib.sha256()
+    digest.update(parsed.subject.encode("utf-8", "replace") + b"\0")
+    digest.update(parsed.text.replace("\r\n", "\n").strip().encode("utf-8", "replace") + b"\0")
+    digest.update(parsed.html.replace("\r\n", "\n").strip().encode("utf-8", "replace") + b"\0")
+    for attachment in parsed.attachments:
+        digest.update(f"{attachment.sha256}:{attachment.size}\0".encode())
+    return digest.hexdigest()
+
+
+def prepared(messages: Iterable[FetchedMessage], max_attachment_size: int) -> Iterator[Incoming]:
+    for message in messages:
+        yield prepare(message, max_attachment_size)
+
+
+# -- the helper process ------------------------------------------------------------------------
+
+# Messages per batch sent to the writer; a batch also ends at SEND_BYTES of mail.
+SEND_COUNT = 50
+SEND_BYTES = 8 * 1024 * 1024
+# Batches the writer's process holds ahead of the one it stores (memory: AHEAD x SEND_BYTES).
+AHEAD = 3
+
+
+@dataclass(frozen=True)
+class HelperLogin:
+    """A copy of the ServerLogin for the helper (the original's module imports Django models)."""
+
+    host: str
+    port: int
+    security: str
+    username: str
+    mechanism: str
+    secret: str = field(repr=False)
+
+    @classmethod
+    def of(cls, login: ServerLogin) -> HelperLogin:
+        return cls(login.host, login.port, login.security, login.username, login.mechanism, login.secret)
+
+
+@dataclass(frozen=True)
+class Job:
+    login: HelperLogin
+    ca_bundle: str
+    timeout: float
+    max_attachment_size: int
+    folders: Sequence[tuple[int, str, Sequence[int]]]  # (folder_id, name, UIDs to fetch)
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: str
+    auth_failed: bool
+    transient: bool
+
+
+def _produce(job: Job, out: BinaryIO) -> None:
+    """The child's work: fetch and parse every planned folder, writing pickled items to `out`."""
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(CA_BUNDLE=job.ca_bundle, MAIL_NETWORK_TIMEOUT=job.timeout)
+    from inboxbridge.sync.imap import ImapError, ImapSession
+
+    def send(item: object) -> None:
+        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+    context = ssl.create_default_context()
+    if job.ca_bundle:
+        context.load_verify_locations(cafile=job.ca_bundle)
+    try:
+        with ImapSession(job.login, timeout=job.timeout, ssl_context=context) as session:
+            for folder_id, name, uids in job.folders:
+                session.select(name)
+                batch: list[Incoming] = []
+                size = 0
+                for message in session.fetch_messages(uids):
+                    batch.append(prepare(message, job.max_attachment_size))
+                    size += len(message.raw)
+                    if len(batch) >= SEND_COUNT or size >= SEND_BYTES:
+                        send((folder_id, batch))
+                        batch, size = [], 0
+                if batch:
+                    send((folder_id, batch))
+                send((folder_id, None))  # the folder is done
+    except ImapError as exc:
+        send(Failure(exc.message, exc.auth_failed, exc.transient))
+    except BrokenPipeError:
+        pass  # the writer stopped us
+    except Exception as exc:  # reported, not raised: the writer decides what a failure means
+        send(Failure(f"Unexpected error while fetching ({exc.__class__.__name__}): {exc}", False, False))
+
+
+_END = object()
+
+
+class Producer:
+    """Runs `_produce` in a child Python process; iterate for (folder_id, batch | None) items or a
+    Failure. A plain subprocess, not multiprocessing: nothing of the parent (its __main__, its
+    threads, its database connections) is re-run or inherited.
+
+    A reader thread drains the pipe into a short queue: the child keeps fetching and parsing the
+    next batches while the writer commits one (a bare 64 KB pipe would make them take turns)."""
+
+    def __init__(self, job: Job, *, ahead: int = AHEAD) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "inboxbridge.sync.pipeline"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._output = self._process.stdout
+        try:
+            pickle.dump(job, self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died at once; iterating shows nothing and stop() reaps it
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+        self._stopping = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="inboxbridge-fetch-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                item = pickle.load(self._output)  # noqa: S301 - our own child, over a private pipe
+                while not self._stopping.is_set():
+                    try:
+                        self._queue.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            pass  # the child ended (or was stopped): the end of the stream
+        finally:
+            self._put_end()
+
+    def _put_end(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(_END, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            yield item
+
+    def stop(self) -> None:
+        """End the child now (budget spent, or the writer failed); what it fetched but did not
+        send is fetched again next run."""
+        self._stopping.set()
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait(timeout=30)
+        self._reader.join(timeout=30)
+        self._output.close()
+
+
+def _main() -> None:  # pragma: no cover - the child process
+    job = pickle.load(sys.stdin.buffer)  # noqa: S301 - written by the parent sync process
+    _produce(job, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    # Run the module's importable copy: what it pickles must name inboxbridge.sync.pipeline, not __main__.
+    from inboxbridge.sync.pipeline import _main as main
+
+    main()
