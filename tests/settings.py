@@ -9,7 +9,7 @@ os.environ.setdefault("INBOXBRIDGE_ENCRYPTION_KEYS", "cJzPRT3mYl0Ek0oD3K0tZ7JkEJ
 os.environ.setdefault("INBOXBRIDGE_SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("INBOXBRIDGE_ENV_FILE", os.devnull)
 
-from inboxbridge.settings import *  # noqa: E402,F403
+from inboxbridge.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--bench", action="store_true", help="also measure scheduler ticks")
-    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) and the database")
     args = parser.parse_args(argv)
 
     workdir = f.new_workdir()
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             cleanup.callback(servers.stop)
         redis = cleanup.enter_context(f.reserved_redis()) if args.backend == "redis" else f.redis_url()
         database = f.FleetDatabase.create(args.database, workdir / "data")
-        cleanup.callback(database.drop)
+        if not args.keep:
+            cleanup.callback(database.drop)
         env = f.fleet_environment(
             database, args.backend, servers.ca_file if servers else None, redis=redis, interval=args.interval,
             tick=args.tick, heartbeat=1, **SCENARIO_SETTINGS.get(args.scenario, {}))

@@ -56,8 +56,11 @@ def scenario_scale(args: argparse.Namespace, servers: f.MailServers, fleet: f.Fl
     t_mail = _now()
     fresh = {i for i, a in zip(ids, addresses, strict=True) if a in lucky}
     cpu_before = _cpu_seconds(fleet)
-    f.wait_until(lambda: _steady_done(ids, fresh, t_done), args.interval + 60, "the automatic round",
-                 fleet=fleet)
+    try:
+        f.wait_until(lambda: not _steady_missing(ids, fresh, t_done), args.interval + 60, "the automatic round",
+                     fleet=fleet)
+    except f.FleetError as error:
+        raise f.FleetError(f"{error}\n{_steady_missing(ids, fresh, t_done)}") from None
     report["no_change"] = _steady_report(ids, fresh, t_done, t_mail, args, report["failures"])
     report["no_change"]["worker_cpu_seconds"] = round(_cpu_seconds(fleet) - cpu_before, 2)
     expected.update({i: (distinct + 1, 2 * args.per_folder + 1) for i in fresh})
@@ -77,13 +80,24 @@ def _now() -> Any:
     return timezone.now()
 
 
-def _steady_done(ids: list[int], fresh: set[int], t_done: Any) -> bool:
+def _steady_missing(ids: list[int], fresh: set[int], t_done: Any) -> str:
+    """What the automatic round still lacks ("" once complete)."""
     runs = runs_of(ids)
-    return all(
-        any(r.started_at >= t_done and r.finished_at for r in runs[i])
-        and (i not in fresh or sum(r.fetched for r in runs[i] if r.started_at >= t_done) >= 1)
-        for i in ids
-    )
+    unsynced = [i for i in ids if not any(r.started_at >= t_done and r.finished_at for r in runs[i])]
+    unfetched = [i for i in fresh if not sum(r.fetched for r in _after(runs[i], t_done))]
+    if not unsynced and not unfetched:
+        return ""
+    from inboxbridge.mailboxes.models import Mailbox
+
+    sample = list(Mailbox.objects.filter(pk__in=(unsynced + unfetched)[:3]).values(
+        "pk", "next_sync_at", "lease_owner", "lease_expires_at", "state", "last_error"))
+    return f"not synced again: {len(unsynced)}; new mail not fetched: {len(unfetched)}; e.g. {sample}"
+
+
+def _after(runs: list[Any], t_done: Any) -> list[Any]:
+    """Runs that ended after the first sync was complete everywhere: whatever they fetched is
+    mail delivered since (a run may start a moment before t_done and still see it)."""
+    return [r for r in runs if r.finished_at and r.finished_at >= t_done]
 
 
 def _steady_report(ids: list[int], fresh: set[int], t_done: Any, t_mail: Any, args: argparse.Namespace,
@@ -101,13 +115,12 @@ def _steady_report(ids: list[int], fresh: set[int], t_done: Any, t_mail: Any, ar
         if (runs[nxt].started_at - runs[nxt - 1].finished_at).total_seconds() < args.interval - 1:
             failures.append(f"mailbox {mailbox_id} synced again before its interval was over")
         if mailbox_id in fresh:
-            # (Its sync may start while the mail is being delivered, before t_mail.)
-            fetching = [r for r in runs if r.started_at >= t_done and r.fetched]
+            fetching = [r for r in _after(runs, t_done) if r.fetched]
             late = fetching and (fetching[0].started_at - t_mail).total_seconds() > args.interval + slack
             wrong += sum(r.fetched for r in fetching) != 1 or bool(late)
         else:
             no_change.append(runs[nxt])
-            wrong += any(r.fetched for r in runs if r.started_at >= t_done)
+            wrong += any(r.fetched for r in _after(runs, t_done))
     if max(lags) > slack:
         failures.append(f"{sum(lag > slack for lag in lags)} mailboxes not synced within the interval "
                         f"(+{slack} s): worst lags {sorted(round(lag, 1) for lag in lags)[-5:]}")

@@ -90,7 +90,7 @@ def test_concurrent_workers_refresh_an_expired_token_only_once(connect_office365
 
         try:
             results.append(access_token_for(Mailbox.objects.get(pk=mailbox.pk)))
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()

@@ -7,11 +7,11 @@ import uuid
 import pytest
 from django.test import Client
 from django.urls import reverse
+from tests.fixtures import sign_in_without_browser
 
 from inboxbridge.configuration import store
 from inboxbridge.configuration.models import StoredSetting
 from inboxbridge.microsoft.config import load_config
-from tests.fixtures import sign_in_without_browser
 
 pytestmark = pytest.mark.django_db
 CALLBACK = reverse("microsoft:callback")
