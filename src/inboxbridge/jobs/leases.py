@@ -93,9 +93,9 @@ class Lease:
     lost: bool = False
     _renewed: float = field(default_factory=time.monotonic)
 
-    def progress(self, *args: object, **kwargs: object) -> None:
-        """The engine's progress callback (any arguments): renews the lease once a third of it
-        has passed, and stops the engine when the lease was lost."""
+    def progress(self) -> None:
+        """Called on each progress report of the engine: renews the lease once a third of it
+        has passed, and stops the engine (LeaseLost) when the lease was lost."""
         if self.lost:
             raise LeaseLost(self.mailbox_id)
         if time.monotonic() - self._renewed >= settings.SYNC_LEASE_SECONDS / 3 and not renew(self):

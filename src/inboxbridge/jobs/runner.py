@@ -50,7 +50,7 @@ def run_sync(mailbox_id: int, *, manual: bool = False, time_budget: float | None
     budget = time_budget if manual else float(settings.SYNC_TIME_BUDGET_SECONDS)
 
     def report(done: int, total: int) -> None:
-        lease.progress()
+        lease.progress()  # renews the lease, or stops the engine if another worker took it
         if progress is not None:
             progress(done, total)
 

@@ -105,8 +105,8 @@ def run_worker(*, scheduler: bool = True) -> int:
     """`inboxbridge worker`: run tasks of the configured backend (plus the scheduler loop) until
     SIGTERM/SIGINT; the first signal lets the running task finish, a second one stops at once."""
     backend = settings.TASKS_BACKEND
-    roles = (["worker"] if backend != "immediate" else []) + (["scheduler"] if scheduler or backend == "immediate"
-                                                              else [])
+    # immediate: tasks run where they are enqueued, so the scheduler loop does all the work.
+    roles = ["scheduler"] if backend == "immediate" else ["worker"] + (["scheduler"] if scheduler else [])
     heartbeat = runtime.Heartbeat(roles)
     stop = threading.Event()
     heartbeat.start()
@@ -121,7 +121,7 @@ def run_worker(*, scheduler: bool = True) -> int:
             loop.configure_signals()
             _keep_running(loop, stop)
         else:
-            while not stop.wait(3600):  # immediate: the scheduler thread does everything
+            while not stop.wait(3600):
                 pass
     except KeyboardInterrupt:
         pass
