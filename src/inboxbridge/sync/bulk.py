@@ -8,6 +8,7 @@ SQLite) go through Django's own adapters, so the columns hold exactly what the O
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from django.db import connection, models
+
+from inboxbridge.sync.pipeline import JsonText
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +31,29 @@ def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     ops = connection.ops
     if isinstance(field, models.JSONField):
         encoder = field.encoder
-        return lambda value: ops.adapt_json_value(value, encoder)
+        ready = _json_text_adapter()
+
+        def adapt(value: Any) -> Any:
+            if isinstance(value, JsonText):
+                return ready(value)
+            return ops.adapt_json_value(value, encoder)
+
+        return adapt
     if isinstance(field, models.DateTimeField):
         return ops.adapt_datetimefield_value
     return None
+
+
+def _json_text_adapter() -> Callable[[JsonText], Any]:
+    """How to hand JSON text serialized in advance (pipeline.JsonText) to the driver."""
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return lambda text: Jsonb(text, dumps=str)  # the text is the JSON already
+    if connection.vendor == "sqlite":
+        return str
+    encoder_free = connection.ops.adapt_json_value
+    return lambda text: encoder_free(json.loads(text), None)
 
 
 def insert_rows(

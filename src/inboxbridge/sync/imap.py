@@ -118,7 +118,7 @@ class ImapSession:
         self.timeout = float(timeout if timeout is not None else settings.MAIL_NETWORK_TIMEOUT)
         self.capabilities: frozenset[str] = frozenset()
         self.selected: str | None = None
-        self.fetched = 0  # messages streamed by fetch_messages (tests and the bench count them)
+        self.fetched = 0  # messages streamed by fetch_messages in this session
         self._tag = 0
         self._imap: imaplib.IMAP4 | None = None
         self._connect()

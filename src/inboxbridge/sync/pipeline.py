@@ -13,6 +13,7 @@ holds more than a batch or two.
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import queue
 import ssl
@@ -30,6 +31,20 @@ if TYPE_CHECKING:
     from inboxbridge.sync.imap import FetchedMessage, ServerLogin
 
 
+class JsonText(str):
+    """A value already serialized to JSON, exactly as Django's JSONField would (json.dumps with
+    its defaults): done where the message is parsed, off the database writer's busy thread."""
+
+
+def _clean(text: str) -> str:
+    # PostgreSQL refuses NUL in text and \u0000 in jsonb.
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _json(value: object) -> JsonText:
+    return JsonText(json.dumps(value))
+
+
 @dataclass(slots=True)
 class Incoming:
     """A fetched message made ready for the database."""
@@ -41,13 +56,20 @@ class Incoming:
     parsed: ParsedMessage
     message_id: str  # the Message-ID, or a synthetic one for mail without
     content_hash: str
+    json_fields: tuple[JsonText, ...] = ()  # Email.to, cc, bcc, reply_to, headers, defects
 
 
 def prepare(message: FetchedMessage, max_attachment_size: int) -> Incoming:
     parsed = parse_message(message.raw, max_attachment_size=max_attachment_size)
     message_id = parsed.message_id or synthetic_message_id(message.raw)
+    json_fields = (
+        *(_json([[_clean(a.name), _clean(a.address)] for a in group])
+          for group in (parsed.to, parsed.cc, parsed.bcc, parsed.reply_to)),
+        _json([[_clean(name), _clean(value)] for name, value in parsed.headers]),
+        _json([_clean(defect) for defect in parsed.defects]),
+    )
     return Incoming(message.uid, message.flags, message.internaldate, message.size, parsed, message_id,
-                    content_hash(parsed))
+                    content_hash(parsed), json_fields)
 
 
 def content_hash(parsed: ParsedMessage) -> str:

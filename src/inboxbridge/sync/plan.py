@@ -218,7 +218,3 @@ def uid_ranges(uids: Sequence[int]) -> str:
     if start is not None:
         parts.append(f"{start}:{prev}" if prev != start else str(start))
     return ",".join(parts)
-
-
-def batches(uids: Sequence[int], size: int) -> list[list[int]]:
-    return [list(uids[i : i + size]) for i in range(0, len(uids), size)]

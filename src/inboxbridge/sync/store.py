@@ -275,23 +275,19 @@ def _create_emails(mailbox_id: int, new_by_key: Mapping[str, Incoming]) -> dict[
     for key, item in new_by_key.items():
         p = item.parsed
         seen, flagged = flags_from_imap(item.flags)
+        to, cc, bcc, reply_to, headers, defects = item.json_fields
         rows.append((
             mailbox_id, key, _text(p.message_id), item.content_hash, threads[key], _text(p.in_reply_to),
             _text(" ".join(p.references)), _text(p.subject), _text(p.sender.name, 500) if p.sender else "",
-            _text(p.sender.address, 320) if p.sender else "", _addresses(p.to), _addresses(p.cc),
-            _addresses(p.bcc), _addresses(p.reply_to), p.date, item.internaldate or p.date, _text(p.text),
-            _text(p.html), [[_text(n), _text(v)] for n, v in p.headers], item.size,
+            _text(p.sender.address, 320) if p.sender else "", to, cc, bcc, reply_to, p.date,
+            item.internaldate or p.date, _text(p.text), _text(p.html), headers, item.size,
             any(not a.inline for a in p.attachments), p.truncated or any(a.omitted for a in p.attachments),
-            [_text(d) for d in p.defects], seen, flagged, False, now,
+            defects, seen, flagged, False, now,
         ))
     insert_rows(Email, EMAIL_COLUMNS, rows)
     return dict(
         Email.objects.filter(mailbox_id=mailbox_id, message_key__in=list(new_by_key)).values_list("message_key", "id")
     )
-
-
-def _addresses(addresses: Iterable[Any]) -> list[list[str]]:
-    return [[_text(a.name), _text(a.address)] for a in addresses]
 
 
 def _assign_threads(mailbox_id: int, new_by_key: Mapping[str, Incoming]) -> dict[str, int]:

@@ -18,7 +18,6 @@ from inboxbridge.sync.plan import (
     RemoteStatus,
     Rename,
     assess,
-    batches,
     find_renames,
     flag_updates,
     flags_from_imap,
@@ -268,10 +267,6 @@ class TestUidSets:
             low, _, high = part.partition(":")
             expanded.extend(range(int(low), int(high or low) + 1))
         assert expanded == uids
-
-    def test_batches(self) -> None:
-        assert batches([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]
-        assert batches([], 3) == []
 
 
 @given(
