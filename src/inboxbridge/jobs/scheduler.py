@@ -15,6 +15,7 @@ from django.db import close_old_connections, transaction
 from inboxbridge.jobs import actions, leases, tasks
 from inboxbridge.jobs.runner import office365_enabled
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.sending.actions import enqueue_due_outgoing_messages
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def tick(*, max_mailboxes: int | None = None) -> TickResult:
         enqueued += len(claimed)
         if len(claimed) < limit:
             break
+    # Outbox messages whose retry is due, or whose task was lost with a dead worker.
+    enqueue_due_outgoing_messages()
     ran_housekeeping = actions.claim_periodic("housekeeping", settings.HOUSEKEEPING_INTERVAL_SECONDS)
     if ran_housekeeping:
         tasks.housekeeping.enqueue()

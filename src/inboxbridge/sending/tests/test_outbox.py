@@ -190,3 +190,14 @@ def test_without_deferred_tasks_the_retry_is_left_to_the_scheduler(other_mailbox
     OutgoingMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     assert actions.enqueue_due_outgoing_messages() == 1
     assert DBTaskResult.objects.filter(args_kwargs__args=[message.pk]).count() == 1
+
+
+def test_every_scheduler_tick_hands_out_due_outbox_messages(other_mailbox, servers: FakeServers):
+    from inboxbridge.jobs.scheduler import tick
+
+    message = queue(other_mailbox, to="a@example.test")
+    OutgoingMessage.objects.filter(pk=message.pk).update(task_due_at=None, next_attempt_at=timezone.now())
+    DBTaskResult.objects.all().delete()
+    tick()
+    sends = DBTaskResult.objects.filter(task_path__endswith="send_outgoing_message", args_kwargs__args=[message.pk])
+    assert sends.count() == 1
