@@ -149,11 +149,37 @@ service anvil {{
                 self.process.wait()
         self.process = None
 
+    def counts(self) -> dict[str, int]:
+        """Messages per folder, read from the Maildir (cur/ and new/)."""
+        found = {}
+        for folder, path in (("INBOX", self.maildir), ("Archive", self.maildir / ".Archive")):
+            found[folder] = sum(len(os.listdir(path / sub)) for sub in ("cur", "new") if (path / sub).exists())
+        return found
+
+    def remove_added(self) -> None:
+        """Expunge what add_new.py appended (UIDs above the generated ones)."""
+        import imaplib
+
+        wanted = json.loads((self.workdir / "corpus.json").read_text())
+        sizes = {"INBOX": wanted["n"] - wanted["archive"], "Archive": wanted["archive"]}
+        client = imaplib.IMAP4("127.0.0.1", self.imap_port)
+        client.login(USER, PASSWORD)
+        for folder, size in sizes.items():
+            client.select(folder)
+            _typ, data = client.uid("SEARCH", f"UID {size + 1}:*")
+            extra = [uid for uid in data[0].split() if int(uid) > size]
+            if extra:
+                client.uid("STORE", b",".join(extra).decode(), "+FLAGS.SILENT", "(\\Deleted)")
+                client.expunge()
+            client.close()
+        client.logout()
+
     def generate(self, yardstick: Path, n: int, archive: int) -> None:
         """Write the corpus once per size; the Maildir is kept between bench runs."""
         stamp = self.workdir / "corpus.json"
         wanted = {"n": n, "archive": archive}
-        if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        if (stamp.exists() and json.loads(stamp.read_text()) == wanted
+                and self.counts() == {"INBOX": n - archive, "Archive": archive}):
             return
         shutil.rmtree(self.home, ignore_errors=True)
         self.maildir.mkdir(parents=True)
@@ -249,12 +275,12 @@ class Clients:
         })
         return env
 
-    def inboxbridge(self, data_dir: Path, *, fresh: bool) -> dict[str, Any]:
+    def inboxbridge(self, data_dir: Path, *, fresh: bool, variant: str = "") -> dict[str, Any]:
         env = self.engine_env(data_dir)
         if fresh:
             shutil.rmtree(data_dir, ignore_errors=True)
             data_dir.mkdir(parents=True)
-            subprocess.run([sys.executable, __file__, "_engine", "setup", str(self.server.imaps_port)],
+            subprocess.run([sys.executable, __file__, "_engine", "setup", str(self.server.imaps_port), variant],
                            env=env, check=True)
         result = timed([sys.executable, __file__, "_engine", "run", str(self.server.imaps_port)], env=env)
         detail = json.loads(result["output"])
@@ -267,8 +293,18 @@ class Clients:
         return result
 
 
-def engine_role(action: str, port: int) -> None:
-    """Runs inside the measured process: the engine, as the worker would call it."""
+def engine_role(action: str, port: int, variant: str = "") -> None:
+    """Runs inside the measured process: the engine, as the worker would call it. Diagnostic
+    variants change the database before the first sync: "page16k" creates it with 16 KB pages,
+    "nofts" drops the full-text index's insert trigger (to show what indexing costs)."""
+    if action == "setup" and variant == "page16k":
+        import sqlite3
+
+        database = Path(os.environ["INBOXBRIDGE_DATA_DIR"]) / "inboxbridge.sqlite3"
+        db = sqlite3.connect(database)
+        db.execute("PRAGMA page_size=16384")
+        db.execute("VACUUM")
+        db.close()
     import django
 
     django.setup()
@@ -288,6 +324,11 @@ def engine_role(action: str, port: int) -> None:
         remote = list_folders(imap_login(mailbox))
         update_folders(mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote])
         Folder.objects.filter(mailbox=mailbox, name__in=FOLDERS).update(selected=True)
+        if variant == "nofts":
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TRIGGER IF EXISTS mail_email_fts_insert")
         return
     from inboxbridge.sync.engine import sync_mailbox
 
@@ -341,6 +382,16 @@ def run_size(args: argparse.Namespace, n: int, last: bool) -> list[dict[str, Any
                   f"inboxbridge {ib_rows[-1]['wall']:.1f} s", file=sys.stderr)
         results += [summarize(f"(a) raw fetch, {n}", raw_rows), summarize(f"(b) mbsync, {n}", mb_rows),
                     summarize(f"(c) inboxbridge first sync, {n}", ib_rows)]
+        if args.diagnose and last:
+            labels = {"nofts": "(c') diagnostic: first sync without the FTS5 insert trigger",
+                      "page16k": "(c'') diagnostic: first sync, database created with 16 KB pages"}
+            for variant, label in labels.items():
+                rows = []
+                for _ in range(args.runs):
+                    rows.append(clients.inboxbridge(workdir / f"ib-{variant}", fresh=True, variant=variant))
+                    rows.append(clients.mbsync(workdir / "mbsync", fresh=True) | {"pair": True})
+                results.append(summarize(f"{label}, {n}", [r for r in rows if "pair" not in r]))
+                results.append(summarize(f"(b) mbsync, run between those, {n}", [r for r in rows if "pair" in r]))
         if last:
             results += incremental(args, clients, workdir)
     finally:
@@ -367,8 +418,7 @@ def incremental(args: argparse.Namespace, clients: Clients, workdir: Path) -> li
         mb["messages"] -= before
         rows["mb-e"].append(mb)
         rows["ib-e"].append(clients.inboxbridge(workdir / "ib", fresh=False))
-    # The corpus must be pristine for the next bench run: generate it again then.
-    (workdir / "corpus.json").unlink(missing_ok=True)
+    clients.server.remove_added()  # the corpus stays as generated for the next bench run
     labels = {"raw-d": "(d) raw CONDSTORE check, no change", "mb-d": "(d) mbsync, no change",
               "ib-d": "(d) inboxbridge re-sync, no change", "raw-e": "(e) raw fetch of 100 new",
               "mb-e": "(e) mbsync, 100 new", "ib-e": "(e) inboxbridge, 100 new"}
@@ -395,7 +445,7 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_engine":
-        engine_role(sys.argv[2], int(sys.argv[3]))
+        engine_role(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "")
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--yardstick", type=Path, required=True,
@@ -404,6 +454,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None, help="kept between runs (the corpus takes ~75 s)")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also time first syncs without full-text indexing and with 16 KB pages")
     args = parser.parse_args()
     if args.workdir is None:
         args.workdir = Path(tempfile.gettempdir()) / "inboxbridge-sync-bench"

@@ -215,6 +215,8 @@ SYNC_INTERVAL_SECONDS = env_int("INBOXBRIDGE_SYNC_INTERVAL", 60)
 SYNC_TIME_BUDGET_SECONDS = env_int("INBOXBRIDGE_SYNC_TIME_BUDGET", 60)
 SYNC_MAX_BACKOFF_SECONDS = env_int("INBOXBRIDGE_SYNC_MAX_BACKOFF", 30 * 60)
 SYNC_LEASE_SECONDS = env_int("INBOXBRIDGE_SYNC_LEASE", 5 * 60)
+# Syncs of at least this many messages parse in a helper process while the main one writes.
+SYNC_PARALLEL_MIN_MESSAGES = env_int("INBOXBRIDGE_SYNC_PARALLEL_MIN_MESSAGES", 300)
 
 # --- Background tasks ------------------------------------------------------------------------------
 # database: django-tasks-db, the embedded default (SQLite or PostgreSQL); redis: RQ through
