@@ -5,8 +5,8 @@
   `inboxbridge worker`;
 - redis backend: an RQ worker using django-tasks-rq's Job class (without it every job fails with
   "'Task' object is not callable"), running jobs in its own process rather than forking a
-  work-horse per job: a no-change sync takes milliseconds, a fork plus fresh database connections
-  would cost as much again;
+  work-horse per job: a no-change sync takes about 50 ms, and a fork plus new database
+  connections would be added to every one;
 - immediate backend: tasks run where they are enqueued, so only the scheduler loop is needed.
 Each process also runs the scheduler loop (unless told not to) and a heartbeat thread.
 """
