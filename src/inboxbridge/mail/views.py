@@ -36,7 +36,10 @@ def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpRespon
     page = queries.email_page(
         request.user, filters, before=form.position("before"), after=form.position("after")
     )
+    from inboxbridge.mailboxes.models import Mailbox
+
     return render(request, "mail/list.html", {
+        "mailbox": Mailbox.objects.filter(owner_id=request.user.pk, active=True).first(),
         "page": page,
         "emails": queries.with_thread_sizes(page.emails),
         "filters": filters,
