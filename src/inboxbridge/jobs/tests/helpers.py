@@ -7,15 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from inboxbridge.sync.engine import SyncResult
 
-@dataclass
-class FakeResult:
-    fetched: int = 0
-    updated: int = 0
-    deleted: int = 0
-    folders_skipped: int = 0
-    complete: bool = True
-    error: str = ""
+# The scripted results are the engine's own result type, so the fake cannot drift from it.
+FakeResult = SyncResult
 
 
 @dataclass
