@@ -7,12 +7,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from inboxbridge.jobs import leases, runtime
 from inboxbridge.jobs.policy import Outcome
 from inboxbridge.lib.redact import redact
+
+if TYPE_CHECKING:
+    from inboxbridge.sync.engine import SyncResult
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +30,7 @@ class RunSummary:
     outcome: str = "skipped"  # skipped | ok | partial | error | lease_lost
     fetched: int = 0
     error: str = ""
+    result: SyncResult | None = None  # the engine's own account, when it ran to the end
 
 
 def office365_enabled() -> bool:
@@ -55,6 +60,7 @@ def run_sync(mailbox_id: int, *, manual: bool = False, time_budget: float | None
             progress(done, total)
 
     counts = leases.RunCounts()
+    result: SyncResult | None = None
     try:
         result = engine.sync_mailbox(mailbox_id, time_budget=budget, progress=report)
     except leases.LeaseLost:
@@ -79,4 +85,5 @@ def run_sync(mailbox_id: int, *, manual: bool = False, time_budget: float | None
     elif counts.fetched or counts.updated or counts.deleted:
         logger.info("Mailbox %s: %s new, %s updated, %s deleted%s", mailbox_id, counts.fetched, counts.updated,
                     counts.deleted, "" if outcome.complete else " (more to do: continuing)")
-    return RunSummary(mailbox_id, ran=True, outcome=outcome.label, fetched=counts.fetched, error=outcome.error)
+    return RunSummary(mailbox_id, ran=True, outcome=outcome.label, fetched=counts.fetched, error=outcome.error,
+                      result=result)

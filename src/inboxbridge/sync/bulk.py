@@ -100,26 +100,117 @@ def raise_latest(model: type[models.Model], name: str, values: dict[int, Any]) -
 # mid-transaction, and the indexes of a big mailbox must stay in it, or every insert reads pages
 # back from the file.
 SYNC_CACHE_KIB = 32 * 1024
+# Past this size the WAL is started over from its beginning (see _Checkpointer).
+WAL_RESTART_BYTES = 64 * 1024 * 1024
+
+
+class BulkWrites:
+    """What the writer tells `sqlite_bulk_writes` between its transactions."""
+
+    def __init__(self, checkpointer: _Checkpointer | None = None) -> None:
+        self._checkpointer = checkpointer
+
+    def committed(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
+
+
+class _Checkpointer:
+    """Copies the WAL into the database from its own thread, right after each commit, so the
+    copying and its fsyncs overlap the writer's next batch (SQLite's automatic checkpoint would
+    run inside the writer's commits; PASSIVE checkpoints never block the writer or readers).
+
+    SQLite writes the WAL from its beginning again only when a transaction begins with every
+    frame already copied; a checkpointer always one batch behind never gets there, and the WAL
+    grows to the size of the whole sync. Every frame then lands in a newly allocated file block,
+    which the kernel zeroes first (measured on a first sync: more CPU than copying the data). So
+    once the WAL passes WAL_RESTART_BYTES, the writer waits after its commit until that commit
+    is copied too: its next transaction starts the WAL over, in blocks already in the page cache.
+    A reader holding an old snapshot can keep a checkpoint from completing; the writer then stops
+    waiting until one completes again (the WAL grows meanwhile, nothing worse)."""
+
+    RETRY_SECONDS = 0.25
+    MAX_WAIT_SECONDS = 2.0
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._changed = threading.Condition()
+        self._commits = 0  # commits the writer reported
+        self._copied = 0  # commits known to be wholly in the database file
+        self._tried = 0  # commits the last checkpoint started after
+        self._wal_bytes = 0  # how far the WAL was filled at the last checkpoint
+        self._waits_pay = True  # False after a wait timed out, until a checkpoint completes
+        self._stopping = False
+        self._failed = False
+        self._thread = threading.Thread(target=self._run, name="inboxbridge-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def committed(self) -> None:
+        with self._changed:
+            self._commits += 1
+            goal = self._commits
+            self._changed.notify_all()
+            if self._failed or not self._waits_pay or self._wal_bytes < WAL_RESTART_BYTES:
+                return
+            done = self._changed.wait_for(lambda: self._copied >= goal or self._failed or self._stopping,
+                                          timeout=self.MAX_WAIT_SECONDS)
+            if not done:
+                self._waits_pay = False
+
+    def _run(self) -> None:
+        db = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+        try:
+            frame_bytes = int(db.execute("PRAGMA page_size").fetchone()[0]) + 24  # + frame header
+            while True:
+                with self._changed:
+                    # A new commit to copy; or, while some are not wholly copied, a retry now and then.
+                    self._changed.wait_for(self._has_news,
+                                           timeout=self.RETRY_SECONDS if self._copied < self._commits else None)
+                    target = self._tried = self._commits
+                    stopping = self._stopping
+                busy, frames, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                with self._changed:
+                    self._wal_bytes = max(int(frames), 0) * frame_bytes
+                    if not busy and frames == copied:
+                        self._copied = max(self._copied, target)
+                        self._waits_pay = True
+                    self._changed.notify_all()
+                if stopping:
+                    return
+        except sqlite3.Error as exc:  # SQLite's own checkpoints take over again after the sync
+            logger.warning("Background WAL checkpoint stopped: %s", exc)
+            with self._changed:
+                self._failed = True
+                self._changed.notify_all()
+        finally:
+            db.close()
+
+    def _has_news(self) -> bool:
+        return self._commits > self._tried or self._stopping
+
+    def stop(self) -> None:
+        """Copy what is left and end the thread."""
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        self._thread.join()
 
 
 @contextmanager
-def sqlite_bulk_writes(interval: float = 0.25) -> Iterator[None]:
-    """Tune SQLite (in WAL mode) for a long run of writes, then put everything back:
-    - a bigger page cache for this connection;
-    - WAL checkpoints from a helper thread instead of inside the sync's commits (SQLite's
-      automatic checkpoint runs in whichever commit crosses 1000 pages: on a first sync, most of
-      them). PASSIVE checkpoints never block the writer or readers, and the thread's SQLite calls
-      release the GIL.
-    Other databases, and SQLite outside WAL mode, are left as they are."""
+def sqlite_bulk_writes() -> Iterator[BulkWrites]:
+    """Tune SQLite (in WAL mode) for a long run of writes, then put everything back: a bigger
+    page cache for this connection, and WAL checkpoints from a thread (_Checkpointer) instead of
+    inside the sync's commits. The writer calls `committed()` on what this yields after each
+    commit. Other databases, and SQLite outside WAL mode, are left as they are."""
     path = str(connection.settings_dict.get("NAME") or "")
     if connection.vendor != "sqlite" or not path or path == ":memory:" or "mode=memory" in path:
-        yield
+        yield BulkWrites()
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         mode = cursor.fetchone()
         if not mode or str(mode[0]).lower() != "wal":
-            yield
+            yield BulkWrites()
             return
         cursor.execute("PRAGMA wal_autocheckpoint")
         row = cursor.fetchone()
@@ -129,26 +220,11 @@ def sqlite_bulk_writes(interval: float = 0.25) -> Iterator[None]:
         previous_cache = int(row[0]) if row else -2000
         cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.execute(f"PRAGMA cache_size=-{SYNC_CACHE_KIB}")
-    stop = threading.Event()
-
-    def checkpoint() -> None:
-        db = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        try:
-            while not stop.wait(interval):
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as exc:  # the commits' own checkpoints take over again afterwards
-            logger.warning("Background WAL checkpoint stopped: %s", exc)
-        finally:
-            db.close()
-
-    thread = threading.Thread(target=checkpoint, name="inboxbridge-wal-checkpoint", daemon=True)
-    thread.start()
+    checkpointer = _Checkpointer(path)
     try:
-        yield
+        yield BulkWrites(checkpointer)
     finally:
-        stop.set()
-        thread.join()
+        checkpointer.stop()
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(previous_checkpoint)}")
             cursor.execute(f"PRAGMA cache_size={int(previous_cache)}")

@@ -1,5 +1,6 @@
 """`inboxbridge sync [--mailbox ID ...] [--all]`: sync now, in this process, with a progress bar per
-mailbox and a one-line summary each. Exit code 1 when any mailbox failed (the reason is printed)."""
+mailbox and a one-line summary each. Exit code 1 when any mailbox failed (the reason is printed).
+Each sync holds the mailbox's lease, as a worker's does, so it never runs beside one."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import sys
 import time
 from typing import TextIO
 
-from django.utils import timezone
 from tqdm import tqdm
 
+from inboxbridge.jobs.runner import office365_enabled, run_sync
 from inboxbridge.mailboxes.models import Mailbox
-from inboxbridge.sync.engine import SyncResult, sync_mailbox
+from inboxbridge.sync.engine import SyncResult
 
 
 def run_sync_command(mailbox_ids: list[int], all_mailboxes: bool, *, out: TextIO | None = None,
@@ -40,9 +41,15 @@ def run_sync_command(mailbox_ids: list[int], all_mailboxes: bool, *, out: TextIO
 
 def _sync_one(mailbox: Mailbox, out: TextIO, err: TextIO) -> bool:
     label = f"mailbox {mailbox.pk} ({mailbox.email_address})"
-    if (mailbox.lease_expires_at and mailbox.lease_expires_at > timezone.now()
-            and mailbox.lease_owner and not mailbox.lease_owner.startswith("queued:")):
-        print(f"{label}: failed: a worker is syncing this mailbox right now; try again when it is done", file=err)
+    if mailbox.needs_reconnect:
+        print(f"{label}: failed: its sign-in was refused; the owner must reconnect it in Email Configuration",
+              file=err)
+        return False
+    if not mailbox.schedulable:
+        print(f"{label}: failed: synchronization is switched off for this mailbox", file=err)
+        return False
+    if mailbox.account_type == Mailbox.AccountType.OFFICE365 and not office365_enabled():
+        print(f"{label}: failed: the Microsoft 365 integration is disabled in Microsoft Settings", file=err)
         return False
     bar = tqdm(total=0, desc=mailbox.email_address, unit="msg", file=err, leave=False, dynamic_ncols=True)
 
@@ -53,12 +60,18 @@ def _sync_one(mailbox: Mailbox, out: TextIO, err: TextIO) -> bool:
 
     started = time.monotonic()
     try:
-        result = sync_mailbox(mailbox.pk, progress=progress)
+        # Under the mailbox's lease, like a worker's sync: never beside one, and the outcome
+        # (next due time, back-off after a failure) is recorded the same way.
+        run = run_sync(mailbox.pk, manual=True, time_budget=None, progress=progress)
     finally:
         bar.close()
-    print(f"{label}: {summary(result, time.monotonic() - started)}", file=out)
-    if result.error:
-        print(f"{label}: failed: {result.error}", file=err)
+    if not run.ran:
+        print(f"{label}: failed: a worker is syncing this mailbox right now; try again when it is done", file=err)
+        return False
+    if run.result is not None:
+        print(f"{label}: {summary(run.result, time.monotonic() - started)}", file=out)
+    if run.error or run.result is None:
+        print(f"{label}: failed: {run.error or 'another worker took the mailbox over'}", file=err)
         return False
     return True
 

@@ -29,7 +29,7 @@ from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.microsoft.errors import MicrosoftError
 from inboxbridge.sync import store
-from inboxbridge.sync.bulk import sqlite_bulk_writes
+from inboxbridge.sync.bulk import BulkWrites, sqlite_bulk_writes
 from inboxbridge.sync.imap import ImapError, ImapSession, RemoteFolder
 from inboxbridge.sync.pipeline import Failure, HelperLogin, Incoming, Job, Producer, prepared
 from inboxbridge.sync.plan import (
@@ -147,6 +147,7 @@ class _Run:
     total: int = 0
     done: int = 0
     planned_all: bool = False  # every folder was assessed: total is the real backlog
+    bulk: BulkWrites = field(default_factory=BulkWrites)
 
     @property
     def backlog(self) -> int:
@@ -168,7 +169,7 @@ class _Run:
         self.total = sum(len(f.plan.fetch) for f in self.planned)
         self.planned_all = True
         self.report()
-        with sqlite_bulk_writes():
+        with sqlite_bulk_writes() as self.bulk:
             fetched_all = self.fetch_all()
         if not fetched_all:
             self.result.complete = False
@@ -304,6 +305,7 @@ class _Run:
             item.position += 1
         last_uid = max(requested[item.position - 1] if item.position else 0, item.last_uid)
         self.result.fetched += store.store_batch(self.mailbox.pk, item.folder.pk, batch, last_uid)
+        self.bulk.committed()
         self.done += len(batch)
         self.report()
 
