@@ -226,6 +226,8 @@ def main() -> int:
         (f"Search, common word ({COMMON_WORD})", MailFilter(query=COMMON_WORD), {}, f"{list_url}?q={COMMON_WORD}"),
         (f"Search, middle word ({MIDDLE_WORD})", MailFilter(query=MIDDLE_WORD), {}, f"{list_url}?q={MIDDLE_WORD}"),
         (f"Search, rare word ({RARE_WORD})", MailFilter(query=RARE_WORD), {}, f"{list_url}?q={RARE_WORD}"),
+        # The shortest prefix searched: every word starting "kal" (about 130 of the vocabulary).
+        ("Search, three-letter prefix (kal)", MailFilter(query="kal"), {}, f"{list_url}?q=kal"),
         ("Search, two words + unread", MailFilter(query=f"{COMMON_WORD} {MIDDLE_WORD}", unread=True), {},
          f"{list_url}?q={COMMON_WORD}+{MIDDLE_WORD}&unread=1"),
         ("Page 50 (keyset)", MailFilter(), {"before": position}, f"{list_url}?before={page_50}"),

@@ -160,8 +160,10 @@ else:
             "NAME": str(DATA_DIR / "inboxbridge.sqlite3"),
             "OPTIONS": {
                 # WAL lets the in-process worker write while pages read; IMMEDIATE avoids
-                # "database is locked" when two writers upgrade their locks at once.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # "database is locked" when two writers upgrade their locks at once. 16 KB pages
+                # (taken by a new database only) store attachments in a quarter of the pages:
+                # about a tenth off a first sync (docs/benchmarks.md, "Sync").
+                "init_command": "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },

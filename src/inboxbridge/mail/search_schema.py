@@ -28,13 +28,13 @@ def _values(row: str) -> str:
 
 SQLITE_TABLE = (
     # Contentless: the index only (the text is in mail_email). detail=none: which rows hold a word,
-    # not where; search asks nothing more (no phrases, no columns, no ranking), and it makes
-    # indexing a first sync about a third cheaper (docs/benchmarks.md, "Sync"). The prefix index
-    # serves the shortest prefix searched (search.PREFIX_MIN_CHARS); longer ones are narrow range
-    # scans anyway. Token characters include Cn (unassigned in the tokenizer's Unicode 6.1), so a
-    # word search.search_terms finds is always one token here, never a phrase detail=none refuses.
+    # not where; search asks nothing more (no phrases, no columns, no ranking). No prefix index:
+    # a prefix search reads the range of words it starts (narrow from 3 letters on), and the index
+    # of 3-letter prefixes cost a first sync about a fifth of its writer's CPU (docs/benchmarks.md,
+    # "Sync"). Token characters include Cn (unassigned in the tokenizer's Unicode 6.1), so a word
+    # search.search_terms finds is always one token here, never a phrase detail=none refuses.
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    "subject, sender, body, content='', detail=none, prefix='3', "
+    "subject, sender, body, content='', detail=none, "
     "tokenize=\"unicode61 remove_diacritics 2 categories 'L* N* Co Cn'\")"
 )
 SQLITE_TRIGGERS = [
