@@ -265,8 +265,10 @@ class Clients:
         return result
 
     # (c)-(e) inboxbridge
-    def engine_env(self, data_dir: Path) -> dict[str, str]:
+    def engine_env(self, data_dir: Path, variant: str = "") -> dict[str, str]:
         env = dict(os.environ)
+        if variant == "indb":
+            env["INBOXBRIDGE_ATTACHMENT_STORE"] = "database"
         env.update({
             "INBOXBRIDGE_DATA_DIR": str(data_dir), "INBOXBRIDGE_ENCRYPTION_KEYS": TEST_KEY,
             "INBOXBRIDGE_SECRET_KEY": "bench-only", "INBOXBRIDGE_CA_BUNDLE": str(self.server.cafile),
@@ -276,7 +278,7 @@ class Clients:
         return env
 
     def inboxbridge(self, data_dir: Path, *, fresh: bool, variant: str = "") -> dict[str, Any]:
-        env = self.engine_env(data_dir)
+        env = self.engine_env(data_dir, variant)
         if fresh:
             shutil.rmtree(data_dir, ignore_errors=True)
             data_dir.mkdir(parents=True)
@@ -290,24 +292,16 @@ class Clients:
         result["messages"] = detail["fetched"]
         database = data_dir / "inboxbridge.sqlite3"
         result["db_mb"] = database.stat().st_size / 1e6 if database.exists() else 0
+        files = data_dir / "attachments"
+        result["files_mb"] = sum(p.stat().st_size for p in files.glob("??/*")) / 1e6 if files.is_dir() else 0
         return result
 
 
 def engine_role(action: str, port: int, variant: str = "") -> None:
     """Runs inside the measured process: the engine, as the worker would call it. Diagnostic
-    variants change the database before the first sync: "page4k" creates it with SQLite's default
-    4 KB pages instead of the application's 16 KB, "nofts" drops the full-text index's insert
-    trigger (to show what indexing costs)."""
-    if action == "setup" and variant == "page4k":
-        import sqlite3
-
-        database = Path(os.environ["INBOXBRIDGE_DATA_DIR"]) / "inboxbridge.sqlite3"
-        db = sqlite3.connect(database)
-        db.execute("PRAGMA page_size=4096")
-        db.execute("PRAGMA journal_mode=WAL")  # the page size is fixed by the first write
-        db.execute("CREATE TABLE bench_page_size (x)")
-        db.execute("DROP TABLE bench_page_size")
-        db.close()
+    variants: "indb" keeps attachment contents in the database (the PostgreSQL default) instead
+    of files (see engine_env), "nofts" drops the full-text index's insert trigger (to show what
+    indexing costs)."""
     import django
 
     django.setup()
@@ -359,7 +353,7 @@ def summarize(label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
            "rss_mb": median(rows, "rss_kb") / 1024, "messages": int(median(rows, "messages")),
            "walls": [round(r["wall"], 2) for r in rows]}
     out["msgs_per_s"] = out["messages"] / out["wall"] if out["wall"] else 0.0
-    for extra in ("engine_s", "main_rss_mb", "helper_rss_mb", "main_cpu", "helper_cpu", "db_mb"):
+    for extra in ("engine_s", "main_rss_mb", "helper_rss_mb", "main_cpu", "helper_cpu", "db_mb", "files_mb"):
         if rows and extra in rows[0]:
             out[extra] = median(rows, extra)
     return out
@@ -387,7 +381,7 @@ def run_size(args: argparse.Namespace, n: int, last: bool) -> list[dict[str, Any
                     summarize(f"(c) inboxbridge first sync, {n}", ib_rows)]
         if args.diagnose and last:
             labels = {"nofts": "(c') diagnostic: first sync without the FTS5 insert trigger",
-                      "page4k": "(c'') diagnostic: first sync, database created with 4 KB pages"}
+                      "indb": "(c'') diagnostic: first sync, attachment contents in the database"}
             for variant, label in labels.items():
                 rows = []
                 for _ in range(args.runs):
@@ -440,6 +434,8 @@ def table(results: list[dict[str, Any]]) -> str:
             notes.append(f"CPU main {r['main_cpu']:.1f} + helper {r['helper_cpu']:.1f} s")
         if r.get("db_mb"):
             notes.append(f"SQLite {r['db_mb']:.0f} MB")
+        if r.get("files_mb"):
+            notes.append(f"attachment files {r['files_mb']:.0f} MB")
         rate = f"{r['msgs_per_s']:,.0f}" if r["messages"] else "-"
         lines.append(f"| {r['what']} | {r['runs']} | {r['wall']:.2f} | {rate} | {r['cpu']:.1f} | "
                      f"{r['rss_mb']:.0f} | {'; '.join(notes)} |")

@@ -212,6 +212,13 @@ HTTP_TIMEOUT = env_int("INBOXBRIDGE_HTTP_TIMEOUT", 20)
 # --- Sync ----------------------------------------------------------------------------------------
 MAIL_NETWORK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_TIMEOUT", 60)
 ATTACHMENT_MAX_BYTES = env_int("INBOXBRIDGE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+# Where attachment contents go: files (content-addressed, beside the SQLite database: each written
+# once, streamed on download) or database (rows every machine of a fleet shares without a shared
+# disk). The default follows the database. Contents already stored stay readable after a switch.
+ATTACHMENT_STORE = env_str("INBOXBRIDGE_ATTACHMENT_STORE", "database" if DATABASE_URL else "files")
+if ATTACHMENT_STORE not in {"files", "database"}:
+    sys.exit(f"inboxbridge: INBOXBRIDGE_ATTACHMENT_STORE is {ATTACHMENT_STORE!r}; use files or database")
+ATTACHMENTS_DIR = Path(env_str("INBOXBRIDGE_ATTACHMENTS_DIR") or DATA_DIR / "attachments")
 SYNC_BATCH_SIZE = env_int("INBOXBRIDGE_SYNC_BATCH_SIZE", 200)
 SYNC_INTERVAL_SECONDS = env_int("INBOXBRIDGE_SYNC_INTERVAL", 60)
 SYNC_TIME_BUDGET_SECONDS = env_int("INBOXBRIDGE_SYNC_TIME_BUDGET", 60)

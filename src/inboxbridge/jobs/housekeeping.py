@@ -30,6 +30,7 @@ def run_housekeeping() -> dict[str, int]:
     now = timezone.now()
     done = {
         "orphan_blobs": delete_orphan_blobs(),
+        "attachment_files": sweep_attachment_files(),
         "task_results": prune_task_results(now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS)),
         "abandoned_tasks": fail_abandoned_tasks(now),
         "sync_runs": _delete_in_batches(
@@ -72,6 +73,18 @@ def delete_orphan_blobs() -> int:
         # A sync linked one of them again between the check and the delete: it stays, and the
         # next run deletes whatever is still orphaned.
         logger.info("Orphan blob deletion met a blob in use again; the rest waits for the next run")
+        return 0
+
+
+def sweep_attachment_files() -> int:
+    """Attachment files no Blob row names (their rows went just above, or a sync crashed between
+    writing files and committing); files younger than a day are left to syncs in flight."""
+    from inboxbridge.mail.blobs import sweep_attachment_files as sweep
+
+    try:
+        return sweep()
+    except OSError as exc:
+        logger.warning("Attachment files could not be swept (%s); the next run tries again", exc.strerror or exc)
         return 0
 
 

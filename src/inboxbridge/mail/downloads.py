@@ -8,14 +8,19 @@ application/octet-stream, and every response forbids sniffing, scripts and frami
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 import unicodedata
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponseNotFound
+from django.http.response import HttpResponseBase
 
+from inboxbridge.mail.blobs import ContentMissing, open_blob
 from inboxbridge.mail.models import Attachment
+
+logger = logging.getLogger(__name__)
 
 INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
 _SAFE_TYPES = INLINE_IMAGE_TYPES | {
@@ -56,9 +61,16 @@ def content_disposition(disposition: str, filename: str) -> str:
     return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _response(part: Attachment, content_type: str, disposition: str) -> HttpResponse:
+def _response(part: Attachment, content_type: str, disposition: str) -> HttpResponseBase:
     assert part.blob is not None
-    response = HttpResponse(bytes(part.blob.data), content_type=content_type)
+    try:
+        content = open_blob(part.blob)
+    except ContentMissing as exc:
+        logger.error("Attachment %s (blob %s): %s", part.pk, part.blob.pk, exc)
+        return HttpResponseNotFound("The content of this attachment is missing on the server. "
+                                    "Please tell your administrator.", content_type="text/plain; charset=utf-8")
+    # Streamed from the file (or the row): a 25 MB attachment is not held in memory whole.
+    response: HttpResponseBase = FileResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition(disposition, download_name(part))
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = PART_CSP
@@ -66,13 +78,13 @@ def _response(part: Attachment, content_type: str, disposition: str) -> HttpResp
     return response
 
 
-def attachment_response(part: Attachment) -> HttpResponse:
+def attachment_response(part: Attachment) -> HttpResponseBase:
     response = _response(part, safe_content_type(part.content_type), "attachment")
     response["Cache-Control"] = "private, no-cache"
     return response
 
 
-def inline_image_response(part: Attachment) -> HttpResponse:
+def inline_image_response(part: Attachment) -> HttpResponseBase:
     kind = safe_content_type(part.content_type)
     if kind not in INLINE_IMAGE_TYPES:
         return attachment_response(part)

@@ -85,12 +85,12 @@ class Placement(models.Model):
 
 
 class Blob(models.Model):
-    """Attachment content, stored once by SHA-256 in the database (transactional with the email, and
-    shared by every worker machine without a shared disk)."""
+    """Attachment content, stored once by SHA-256: in `data`, or (data NULL) in a file of the
+    attachment store. Read it through inboxbridge.mail.blobs, which knows both."""
 
     sha256 = models.CharField(max_length=64, primary_key=True)
     size = models.PositiveBigIntegerField()
-    data = models.BinaryField()
+    data = models.BinaryField(null=True)
 
     def __str__(self) -> str:
         return self.sha256

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -123,7 +124,7 @@ def set_read_state(request: HttpRequest, email_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     part = get_object_or_404(
         queries.visible_attachments(request.user).select_related("blob"), pk=attachment_id, blob__isnull=False
     )
@@ -132,7 +133,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
 
 @login_required
 @require_GET
-def inline_image(request: HttpRequest, email_id: int, content_id: str) -> HttpResponse:
+def inline_image(request: HttpRequest, email_id: int, content_id: str) -> HttpResponseBase:
     part = queries.inline_part(request.user, email_id, content_id)
     if part is None:
         raise Http404("No such part.")

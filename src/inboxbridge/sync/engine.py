@@ -19,9 +19,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
+from inboxbridge.lib.content_store import ContentStoreError
 from inboxbridge.lib.redact import redact
+from inboxbridge.mail.blobs import attachment_store
 from inboxbridge.mail.models import Email, Placement
 from inboxbridge.mailboxes.actions import RECONNECT_MESSAGE, update_folders
 from inboxbridge.mailboxes.connection import imap_login
@@ -50,6 +53,14 @@ Progress = Callable[[int, int], None]
 BATCH_BYTES = 16 * 1024 * 1024
 # From this many messages to fetch on, fetching and parsing run in a helper process (pipeline.py).
 PARALLEL_MIN_MESSAGES = 300
+DISK_FULL_MESSAGE = ("The disk holding the database is full: the last batch was not stored and nothing "
+                     "was lost. Free some space; the next sync carries on from here.")
+
+
+def _disk_full(exc: DatabaseError) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100)."""
+    cause = exc.__cause__ or exc
+    return "database or disk is full" in str(exc) or getattr(cause, "sqlstate", None) == "53100"
 
 
 @dataclass
@@ -112,10 +123,15 @@ def sync_mailbox(
         result.error = str(exc)
     except MicrosoftError as exc:
         result.error = f"{RECONNECT_MESSAGE} ({exc.message})" if exc.is_grant_revoked else exc.message
+    except ContentStoreError as exc:
+        result.error = exc.message
     except Exception as exc:
-        # A bug or a database outage: keep the traceback in the log, a short reason on the mailbox.
-        logger.exception("Mailbox %s: sync failed", mailbox.pk)
-        result.error = redact(f"Unexpected error ({exc.__class__.__name__}): {exc}")[:500]
+        if isinstance(exc, DatabaseError) and _disk_full(exc):
+            result.error = DISK_FULL_MESSAGE
+        else:
+            # A bug or a database outage: the traceback in the log, a short reason on the mailbox.
+            logger.exception("Mailbox %s: sync failed", mailbox.pk)
+            result.error = redact(f"Unexpected error ({exc.__class__.__name__}): {exc}")[:500]
     if result.error:
         result.complete = False
         logger.info("Mailbox %s: sync stopped: %s", mailbox.pk, result.error)
@@ -236,11 +252,12 @@ class _Run:
         work = [item for item in self.planned if item.plan.fetch]
         if self.total >= getattr(settings, "SYNC_PARALLEL_MIN_MESSAGES", PARALLEL_MIN_MESSAGES):
             return self.fetch_in_helper(work)
+        files = attachment_store()
         for item in work:
             self.session.select(item.folder.name)
             stream = self.session.fetch_messages(item.plan.fetch)
             try:
-                for incoming in prepared(stream, settings.ATTACHMENT_MAX_BYTES):
+                for incoming in prepared(stream, settings.ATTACHMENT_MAX_BYTES, files):
                     if not self.add(item, incoming):
                         return False
             finally:
@@ -258,6 +275,7 @@ class _Run:
                 ca_bundle=settings.CA_BUNDLE, timeout=float(settings.MAIL_NETWORK_TIMEOUT),
                 max_attachment_size=settings.ATTACHMENT_MAX_BYTES,
                 folders=[(i.folder.pk, i.folder.name, i.plan.fetch) for i in work],
+                attachments_dir=str(files.root) if (files := attachment_store()) is not None else "",
             )
             producer = Producer(job)
             try:

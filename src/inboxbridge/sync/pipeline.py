@@ -20,11 +20,13 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from inboxbridge.lib.content_store import ContentStore, ContentStoreError
 from inboxbridge.lib.mime import ParsedMessage, parse_message, synthetic_message_id
 
 if TYPE_CHECKING:
@@ -57,6 +59,8 @@ class Incoming:
     message_id: str  # the Message-ID, or a synthetic one for mail without
     content_hash: str
     json_fields: tuple[JsonText, ...] = ()  # Email.to, cc, bcc, reply_to, headers, defects
+    # True: the attachments' contents are already in the attachment files (their data is None).
+    contents_in_files: bool = False
 
 
 def prepare(message: FetchedMessage, max_attachment_size: int) -> Incoming:
@@ -84,9 +88,23 @@ def content_hash(parsed: ParsedMessage) -> str:
     return digest.hexdigest()
 
 
-def prepared(messages: Iterable[FetchedMessage], max_attachment_size: int) -> Iterator[Incoming]:
+def move_contents_to_files(incoming: Incoming, put: Callable[[str, bytes], object]) -> Incoming:
+    """Hand each attachment's content to `put` (ContentStore.put, or a queued call of it) and
+    drop it from the message: only the digests travel on to the database."""
+    parts = incoming.parsed.attachments
+    for part in parts:
+        if part.data is not None and not part.omitted:
+            put(part.sha256, part.data)
+    incoming.parsed.attachments = [replace(part, data=None) if part.data is not None else part for part in parts]
+    incoming.contents_in_files = True
+    return incoming
+
+
+def prepared(messages: Iterable[FetchedMessage], max_attachment_size: int,
+             files: ContentStore | None = None) -> Iterator[Incoming]:
     for message in messages:
-        yield prepare(message, max_attachment_size)
+        incoming = prepare(message, max_attachment_size)
+        yield move_contents_to_files(incoming, files.put) if files is not None else incoming
 
 
 # -- the helper process ------------------------------------------------------------------------
@@ -121,6 +139,7 @@ class Job:
     timeout: float
     max_attachment_size: int
     folders: Sequence[tuple[int, str, Sequence[int]]]  # (folder_id, name, UIDs to fetch)
+    attachments_dir: str = ""  # write attachment contents there (the files store), else send them
 
 
 @dataclass(frozen=True)
@@ -128,6 +147,31 @@ class Failure:
     message: str
     auth_failed: bool
     transient: bool
+
+
+class _FileWrites:
+    """Attachment files written by a few threads while the helper parses on: each file costs two
+    fsyncs, about a millisecond of waiting, which threads overlap. A batch is sent only once its
+    files are durable, so the writer never commits a row naming a file that is not there."""
+
+    THREADS = 4
+
+    def __init__(self, store: ContentStore) -> None:
+        self._store = store
+        self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="inboxbridge-files")
+        self._pending: list[Future[None]] = []
+
+    def put(self, sha256: str, data: bytes) -> None:
+        self._pending.append(self._pool.submit(self._store.put, sha256, data))
+
+    def wait(self) -> None:
+        """Raises the first failure (ContentStoreError) of the files put since the last wait."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _produce(job: Job, out: BinaryIO) -> None:
@@ -138,9 +182,16 @@ def _produce(job: Job, out: BinaryIO) -> None:
         settings.configure(CA_BUNDLE=job.ca_bundle, MAIL_NETWORK_TIMEOUT=job.timeout)
     from inboxbridge.sync.imap import ImapError, ImapSession
 
+    files = _FileWrites(ContentStore(job.attachments_dir)) if job.attachments_dir else None
+
     def send(item: object) -> None:
         pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
         out.flush()
+
+    def send_batch(folder_id: int, batch: list[Incoming]) -> None:
+        if files is not None:
+            files.wait()
+        send((folder_id, batch))
 
     context = ssl.create_default_context()
     if job.ca_bundle:
@@ -152,20 +203,26 @@ def _produce(job: Job, out: BinaryIO) -> None:
                 batch: list[Incoming] = []
                 size = 0
                 for message in session.fetch_messages(uids):
-                    batch.append(prepare(message, job.max_attachment_size))
+                    incoming = prepare(message, job.max_attachment_size)
+                    batch.append(move_contents_to_files(incoming, files.put) if files is not None else incoming)
                     size += len(message.raw)
                     if len(batch) >= SEND_COUNT or size >= SEND_BYTES:
-                        send((folder_id, batch))
+                        send_batch(folder_id, batch)
                         batch, size = [], 0
                 if batch:
-                    send((folder_id, batch))
+                    send_batch(folder_id, batch)
                 send((folder_id, None))  # the folder is done
     except ImapError as exc:
         send(Failure(exc.message, exc.auth_failed, exc.transient))
+    except ContentStoreError as exc:
+        send(Failure(exc.message, False, True))
     except BrokenPipeError:
         pass  # the writer stopped us
     except Exception as exc:  # reported, not raised: the writer decides what a failure means
         send(Failure(f"Unexpected error while fetching ({exc.__class__.__name__}): {exc}", False, False))
+    finally:
+        if files is not None:
+            files.close()
 
 
 _END = object()

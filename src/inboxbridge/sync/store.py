@@ -331,12 +331,13 @@ def _parents(item: Incoming) -> list[str]:
 
 
 def _create_attachments(new_by_key: Mapping[str, Incoming], emails: Mapping[str, int]) -> None:
-    blobs: dict[str, tuple[str, int, bytes]] = {}
+    blobs: dict[str, tuple[str, int, bytes | None]] = {}
     rows: list[tuple[Any, ...]] = []
     for key, item in new_by_key.items():
         for position, part in enumerate(item.parsed.attachments):
-            stored = part.data is not None and not part.omitted
-            if stored and part.data is not None and part.sha256 not in blobs:
+            # data None: omitted, or (contents_in_files) already written to the attachment files
+            stored = not part.omitted and (part.data is not None or item.contents_in_files)
+            if stored and part.sha256 not in blobs:
                 blobs[part.sha256] = (part.sha256, part.size, part.data)
             rows.append((
                 emails[key], _text(part.filename, 500), _text(part.content_type, 200), part.size,

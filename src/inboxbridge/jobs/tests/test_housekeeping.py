@@ -3,6 +3,9 @@ fails database tasks whose worker died."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,9 +15,35 @@ from django_tasks_db.models import DBTaskResult
 from inboxbridge.jobs import actions, tasks
 from inboxbridge.jobs.housekeeping import run_housekeeping
 from inboxbridge.jobs.models import SyncRun, WorkerHeartbeat
+from inboxbridge.lib.content_store import ContentStore
 from inboxbridge.mail.models import Attachment, Blob, Email
 
 pytestmark = pytest.mark.django_db
+
+
+def test_attachment_files_of_deleted_mail_go_after_a_day(make_mailbox, settings, tmp_path):
+    settings.ATTACHMENT_STORE, settings.ATTACHMENTS_DIR = "files", tmp_path
+    store = ContentStore(tmp_path)
+    email = Email.objects.create(mailbox=make_mailbox(), message_key="m1")
+    digests = {}
+    for name in ("in use", "mail deleted", "just written"):
+        data = name.encode()
+        digests[name] = hashlib.sha256(data).hexdigest()
+        store.put(digests[name], data)
+        Blob.objects.create(sha256=digests[name], size=len(data), data=None)
+    Attachment.objects.create(email=email, content_type="text/plain", blob_id=digests["in use"])
+    Attachment.objects.create(email=email, content_type="text/plain", blob_id=digests["just written"])
+    for name in ("in use", "mail deleted"):
+        then = time.time() - 2 * 24 * 3600
+        os.utime(store.path(digests[name]), (then, then))
+    Attachment.objects.filter(blob_id=digests["just written"]).delete()  # its mail was deleted just now
+
+    done = run_housekeeping()
+
+    assert (done["orphan_blobs"], done["attachment_files"]) == (2, 1)
+    assert set(Blob.objects.values_list("sha256", flat=True)) == {digests["in use"]}
+    assert store.keep(digests["in use"]) and not store.keep(digests["mail deleted"])
+    assert store.keep(digests["just written"])  # a day's grace: a sync may be about to name it again
 
 
 def test_orphan_blobs_go_and_blobs_in_use_stay(make_mailbox):

@@ -12,10 +12,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from inboxbridge.mail.blobs import attachment_store
 from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.sync.imap import FetchedMessage
-from inboxbridge.sync.pipeline import prepare
+from inboxbridge.sync.pipeline import prepared
 from inboxbridge.sync.store import store_batch
 
 _uids = itertools.count(1)
@@ -82,6 +83,7 @@ def store(
     target = in_folder or folder(mailbox)
     fetched = FetchedMessage(uid=uid or next(_uids), flags=("\\Seen",) if seen else (),
                              internaldate=received_at, size=len(raw), raw=raw)
-    item = prepare(fetched, max_attachment_size=25 * 1024 * 1024)
+    # As the sync does: attachment contents into the configured store (files, or the database).
+    [item] = prepared([fetched], 25 * 1024 * 1024, attachment_store())
     store_batch(mailbox.pk, target.pk, [item], last_uid=item.uid)
     return Email.objects.filter(mailbox=mailbox, placements__folder=target, placements__uid=item.uid).get()

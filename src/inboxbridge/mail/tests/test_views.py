@@ -3,6 +3,7 @@ attachments, inline images, time zones."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
+from inboxbridge.lib.content_store import ContentStore
 from inboxbridge.mail.models import Attachment, Email, Placement
 from inboxbridge.mail.queries import MailFilter, Position, email_page
 from inboxbridge.mail.tests.helpers import folder, make_mailbox, message, store
@@ -227,7 +229,7 @@ def test_attachments_download_with_safe_headers(signed_in, mailbox):
     ]))
     pdf, page, svg = Attachment.objects.filter(email=email).order_by("position")
     response = signed_in.get(reverse("mail:attachment", args=[pdf.pk]))
-    assert response.status_code == 200 and response.content == data
+    assert response.status_code == 200 and response.getvalue() == data
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
         "attachment; filename=\"Resume _final_.pdf\"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%22final%22.pdf"
@@ -238,6 +240,22 @@ def test_attachments_download_with_safe_headers(signed_in, mailbox):
         response = signed_in.get(reverse("mail:attachment", args=[part.pk]))
         assert response["Content-Type"] == "application/octet-stream"
         assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_attachments_stream_from_files_and_a_lost_file_is_explained(signed_in, mailbox, settings, tmp_path):
+    settings.ATTACHMENT_STORE, settings.ATTACHMENTS_DIR = "files", tmp_path
+    data = os.urandom(3 * 1024 * 1024)
+    email = store(mailbox, message("Big file", attachments=[("scan.pdf", "application/pdf", data)]))
+    part = Attachment.objects.select_related("blob").get(email=email)
+    assert part.blob is not None and part.blob.data is None  # the content is a file, not a row
+
+    response = signed_in.get(reverse("mail:attachment", args=[part.pk]))
+    assert response.streaming and response.getvalue() == data
+    assert response["Content-Length"] == str(len(data))
+
+    ContentStore(tmp_path).path(part.blob.sha256).unlink()  # restored a backup without the files
+    missing = signed_in.get(reverse("mail:attachment", args=[part.pk]))
+    assert missing.status_code == 404 and "missing on the server" in missing.content.decode()
 
 
 def test_html_body_is_sanitised_framed_and_blocks_remote_images(signed_in, mailbox):
@@ -265,7 +283,7 @@ def test_html_body_is_sanitised_framed_and_blocks_remote_images(signed_in, mailb
     assert "img-src 'self' data: https: http:" in allowed["Content-Security-Policy"]
 
     image = signed_in.get(inline_url)
-    assert image.status_code == 200 and image.content == PNG
+    assert image.status_code == 200 and image.getvalue() == PNG
     assert image["Content-Type"] == "image/png" and image["Content-Disposition"].startswith("inline;")
     assert signed_in.get(reverse("mail:inline", args=[email.pk, "LOGO@example"])).status_code == 200
     assert signed_in.get(reverse("mail:inline", args=[email.pk, "other@example"])).status_code == 404
