@@ -9,6 +9,8 @@ to the mail user), dovecot and mbsync (Debian's isync). Per corpus size (INBOX n
 SQLite database, interleaved `--runs` times; then on the last size (d) a re-sync with nothing new
 and (e) 100 new messages (add_new.py), each `--runs` times for every client. Every client runs in
 a fresh process under /usr/bin/time -v. Prints a Markdown table; --json keeps every figure.
+Outputs of earlier runs are kept until the end (see retire()): the work directory needs about
+25 GB free for the default sizes with --diagnose.
 """
 
 from __future__ import annotations
@@ -201,6 +203,20 @@ TIME_FIELDS = {
 }
 
 
+RETIRED: list[Path] = []
+
+
+def retire(path: Path) -> None:
+    """Move a previous run's output aside; everything retired is deleted after the last run.
+    Deleting thousands of files just before a run would bill the run for it: ext4 (on these
+    machines) scans past recently deleted inodes on every file it creates next, which costs the
+    file-per-message client (mbsync, or attachment files) up to 0.5 ms of CPU per file."""
+    if path.exists():
+        aside = path.with_name(f"{path.name}.retired-{len(RETIRED)}-{os.getpid()}")
+        path.rename(aside)
+        RETIRED.append(aside)
+
+
 def timed(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run a command under /usr/bin/time -v; its figures plus the command's last stdout line."""
     proc = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True, env=env)
@@ -258,7 +274,7 @@ class Clients:
 
     def mbsync(self, store: Path, *, fresh: bool) -> dict[str, Any]:
         if fresh:
-            shutil.rmtree(store, ignore_errors=True)
+            retire(store)
             store.mkdir(parents=True)
         result = timed(["mbsync", "-q", "-c", str(self.mbsync_config(store)), "-a"])
         result["messages"] = sum(1 for _ in store.rglob("*") if _.is_file() and _.parent.name in ("cur", "new"))
@@ -280,7 +296,7 @@ class Clients:
     def inboxbridge(self, data_dir: Path, *, fresh: bool, variant: str = "") -> dict[str, Any]:
         env = self.engine_env(data_dir, variant)
         if fresh:
-            shutil.rmtree(data_dir, ignore_errors=True)
+            retire(data_dir)
             data_dir.mkdir(parents=True)
             subprocess.run([sys.executable, __file__, "_engine", "setup", str(self.server.imaps_port), variant],
                            env=env, check=True)
@@ -454,7 +470,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="kept between runs (the corpus takes ~75 s)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--diagnose", action="store_true",
-                        help="also time first syncs without full-text indexing and with 4 KB pages")
+                        help="also time first syncs without full-text indexing and with attachments in the database")
     args = parser.parse_args()
     if args.workdir is None:
         args.workdir = Path(tempfile.gettempdir()) / "inboxbridge-sync-bench"
@@ -463,8 +479,12 @@ def main() -> None:
     sizes = [int(x) for x in args.sizes.split(",")]
     started = time.strftime("%Y-%m-%d %H:%M")
     results: list[dict[str, Any]] = []
-    for index, n in enumerate(sizes):
-        results += run_size(args, n, last=index == len(sizes) - 1)
+    try:
+        for index, n in enumerate(sizes):
+            results += run_size(args, n, last=index == len(sizes) - 1)
+    finally:
+        for path in RETIRED:
+            shutil.rmtree(path, ignore_errors=True)
     report = {"date": started, "cpus": os.cpu_count(), "load_before": os.getloadavg(), "results": results}
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))

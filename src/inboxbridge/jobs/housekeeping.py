@@ -62,11 +62,17 @@ def _delete_in_batches(queryset: models.QuerySet, *, guard: Callable[[models.Que
 
 def delete_orphan_blobs() -> int:
     """Attachment contents no attachment points to any more (their mail was deleted or purged)."""
+    from inboxbridge.mail.blobs import attachment_files
     from inboxbridge.mail.models import Attachment, Blob
 
     def unreferenced(queryset: models.QuerySet) -> models.QuerySet:
         return queryset.filter(~Exists(Attachment.objects.filter(blob=OuterRef("pk"))))
 
+    store = attachment_files()
+    # Their files get a day's grace from now (the sweep below goes by file time): a backup that
+    # copies the database and then the attachment files finds every file the database names.
+    for sha256 in unreferenced(Blob.objects.filter(data__isnull=True)).values_list("sha256", flat=True).iterator():
+        store.keep(sha256)
     try:
         return _delete_in_batches(unreferenced(Blob.objects.all()), guard=unreferenced)
     except (ProtectedError, IntegrityError):
@@ -77,8 +83,8 @@ def delete_orphan_blobs() -> int:
 
 
 def sweep_attachment_files() -> int:
-    """Attachment files no Blob row names (their rows went just above, or a sync crashed between
-    writing files and committing); files younger than a day are left to syncs in flight."""
+    """Attachment files no Blob row names (their rows went a day ago, or a sync crashed between
+    writing files and committing); files written or used within a day stay."""
     from inboxbridge.mail.blobs import sweep_attachment_files as sweep
 
     try:

@@ -12,8 +12,8 @@ from django.conf import settings
 from inboxbridge.lib.content_store import ContentStore
 from inboxbridge.mail.models import Blob
 
-# Files no Blob row names are deleted once they are this old (a sync commits its rows seconds after
-# writing the files, so a day is far beyond any sync in flight).
+# Files no Blob row names are deleted once unused this long: a sync commits its rows seconds after
+# writing (or reusing) the files, and a backup copies the database and then the files.
 SWEEP_GRACE_SECONDS = 24 * 3600
 
 
@@ -28,12 +28,17 @@ def attachment_store() -> ContentStore | None:
     return ContentStore(settings.ATTACHMENTS_DIR)
 
 
+def attachment_files() -> ContentStore:
+    """The attachment files directory, whatever the store for new contents is now."""
+    return ContentStore(settings.ATTACHMENTS_DIR)
+
+
 def open_blob(blob: Blob) -> BinaryIO:
     """The content for reading, from wherever it was stored."""
     if blob.data is not None:
         return io.BytesIO(bytes(blob.data))
     try:
-        return ContentStore(settings.ATTACHMENTS_DIR).open(blob.sha256)
+        return attachment_files().open(blob.sha256)
     except (FileNotFoundError, ValueError):
         raise ContentMissing(
             "The content of this attachment is missing from the attachment files "
@@ -53,6 +58,5 @@ def blobs_in_files(digests: list[str]) -> set[str]:
 
 def sweep_attachment_files() -> int:
     """Delete attachment files no Blob row names any more (orphan rows are deleted first)."""
-    store = ContentStore(settings.ATTACHMENTS_DIR)
-    return store.sweep(blobs_in_files, grace=SWEEP_GRACE_SECONDS)
+    return attachment_files().sweep(blobs_in_files, grace=SWEEP_GRACE_SECONDS)
 

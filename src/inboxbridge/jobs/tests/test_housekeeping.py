@@ -21,29 +21,35 @@ from inboxbridge.mail.models import Attachment, Blob, Email
 pytestmark = pytest.mark.django_db
 
 
-def test_attachment_files_of_deleted_mail_go_after_a_day(make_mailbox, settings, tmp_path):
+def test_attachment_files_of_deleted_mail_go_a_day_later(make_mailbox, settings, tmp_path):
     settings.ATTACHMENT_STORE, settings.ATTACHMENTS_DIR = "files", tmp_path
     store = ContentStore(tmp_path)
     email = Email.objects.create(mailbox=make_mailbox(), message_key="m1")
     digests = {}
-    for name in ("in use", "mail deleted", "just written"):
+    for name in ("in use", "mail deleted", "never committed"):
         data = name.encode()
         digests[name] = hashlib.sha256(data).hexdigest()
         store.put(digests[name], data)
-        Blob.objects.create(sha256=digests[name], size=len(data), data=None)
-    Attachment.objects.create(email=email, content_type="text/plain", blob_id=digests["in use"])
-    Attachment.objects.create(email=email, content_type="text/plain", blob_id=digests["just written"])
     for name in ("in use", "mail deleted"):
-        then = time.time() - 2 * 24 * 3600
-        os.utime(store.path(digests[name]), (then, then))
-    Attachment.objects.filter(blob_id=digests["just written"]).delete()  # its mail was deleted just now
+        Blob.objects.create(sha256=digests[name], size=len(name), data=None)
+    Attachment.objects.create(email=email, content_type="text/plain", blob_id=digests["in use"])
 
+    def a_day_passes():
+        for sha256 in digests.values():
+            if store.path(sha256).exists():
+                then = time.time() - 2 * 24 * 3600
+                os.utime(store.path(sha256), (then, then))
+
+    a_day_passes()
     done = run_housekeeping()
-
-    assert (done["orphan_blobs"], done["attachment_files"]) == (2, 1)
+    assert (done["orphan_blobs"], done["attachment_files"]) == (1, 1)  # the crashed sync's file goes
     assert set(Blob.objects.values_list("sha256", flat=True)) == {digests["in use"]}
+    assert not store.path(digests["never committed"]).exists()
+    assert store.path(digests["mail deleted"]).exists()  # a day's grace from its row's deletion
+
+    a_day_passes()
+    assert run_housekeeping()["attachment_files"] == 1
     assert store.keep(digests["in use"]) and not store.keep(digests["mail deleted"])
-    assert store.keep(digests["just written"])  # a day's grace: a sync may be about to name it again
 
 
 def test_orphan_blobs_go_and_blobs_in_use_stay(make_mailbox):
