@@ -68,7 +68,8 @@ class ContentStore:
         temporary = directory / f"{sha256}.{secrets.token_hex(6)}{_TEMPORARY}"
         try:
             if not directory.is_dir():
-                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+                directory.mkdir(mode=0o700, exist_ok=True)
                 _fsync_directory(directory.parent)
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:

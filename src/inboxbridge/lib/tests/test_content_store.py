@@ -36,6 +36,7 @@ def test_put_stores_private_files_under_their_digest(tmp_path: Path) -> None:
     assert path.parent.name == digest(data)[:2]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
     assert [p.name for p in path.parent.iterdir()] == [digest(data)]  # no temporary file left
 
 
