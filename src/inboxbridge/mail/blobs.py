@@ -21,16 +21,14 @@ class ContentMissing(Exception):
     """A Blob row names a file the content store does not have (restored without its files?)."""
 
 
-def attachment_store() -> ContentStore | None:
-    """The file store new attachment contents go to, or None when they go into the database."""
-    if settings.ATTACHMENT_STORE != "files":
-        return None
-    return ContentStore(settings.ATTACHMENTS_DIR)
-
-
 def attachment_files() -> ContentStore:
     """The attachment files directory, whatever the store for new contents is now."""
     return ContentStore(settings.ATTACHMENTS_DIR)
+
+
+def attachment_store() -> ContentStore | None:
+    """The file store new attachment contents go to, or None when they go into the database."""
+    return attachment_files() if settings.ATTACHMENT_STORE == "files" else None
 
 
 def open_blob(blob: Blob) -> BinaryIO:
