@@ -60,3 +60,4 @@ def http_session() -> requests.Session:
     adapter = _ContextAdapter(client_ssl_context())
     session.mount("https://", adapter)
     return session
+

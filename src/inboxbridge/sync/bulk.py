@@ -62,24 +62,43 @@ def insert_rows(
     rows: Iterable[Sequence[Any]],
     *,
     skip_conflicts_on: Sequence[str] = (),
+    rows_per_statement: int = 1,
 ) -> None:
-    """INSERT one statement per row (the driver loops in C); rows give values in `names` order.
-    With `skip_conflicts_on`, rows clashing with a unique constraint on those fields are skipped."""
+    """INSERT the rows, given as values in `names` order. With `skip_conflicts_on`, rows clashing
+    with a unique constraint on those fields are skipped.
+
+    One statement per row (the driver loops in C) by default. `rows_per_statement` > 1 packs
+    rows into multi-row statements, for a table with an insert trigger that writes to SQLite's
+    full-text index: FTS5 flushes its pending terms at the end of every statement, so one row
+    per statement wrote a tiny index segment per message and then merged them all (three times
+    the indexing CPU, docs/benchmarks.md, "Sync")."""
     fields = [_field(model, name) for name in names]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    # Identifiers come from the model's metadata; every value travels as a parameter.
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    conflict = ""
     if skip_conflicts_on:
         target = ", ".join(quote(str(_field(model, name).column)) for name in skip_conflicts_on)
-        sql += f" ON CONFLICT ({target}) DO NOTHING"
+        conflict = f" ON CONFLICT ({target}) DO NOTHING"
+
+    def statement(count: int) -> str:
+        # Identifiers come from the model's metadata; every value travels as a parameter.
+        marks = ", ".join([row_marks] * count)
+        return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {marks}{conflict}"  # noqa: S608
+
     adapters = [_adapter(field) for field in fields]
     if any(adapters):
         rows = [[a(v) if a is not None and v is not None else v for a, v in zip(adapters, row, strict=True)]
                 for row in rows]
+    rows = list(rows)
+    per = max(1, min(rows_per_statement, (connection.features.max_query_params or 999) // max(1, len(fields))))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, list(rows))
+        if per == 1:
+            cursor.executemany(statement(1), rows)
+            return
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            cursor.execute(statement(len(chunk)), [value for row in chunk for value in row])
 
 
 def raise_latest(model: type[models.Model], name: str, values: dict[int, Any]) -> None:

@@ -17,11 +17,12 @@ import socket
 import ssl
 from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import date
-from typing import Any, BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from django.conf import settings
 
 from inboxbridge.lib.redact import redact
+from inboxbridge.lib.tls_stream import TlsStream
 from inboxbridge.sync.imap_parse import (
     FLAGS_ITEM,
     LITERAL,
@@ -33,6 +34,9 @@ from inboxbridge.sync.imap_parse import (
     parse_list_item,
 )
 from inboxbridge.sync.plan import RemoteStatus, uid_ranges
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 
 class ServerLogin(Protocol):
@@ -107,6 +111,28 @@ def quote(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+class _ImapOverTls(imaplib.IMAP4):
+    """imaplib over TLS from the first byte (port 993), read through `TlsStream`: a first sync
+    reads gigabytes, and the standard socket reads them one 4 KB record at a time."""
+
+    def __init__(self, host: str, port: int, ssl_context: ssl.SSLContext, timeout: float) -> None:
+        self._ssl_context = ssl_context
+        super().__init__(host, port, timeout)
+
+    def open(self, host: str = "", port: int = 993, timeout: float | None = None) -> None:
+        self.host, self.port = host, port
+        self.sock = self._create_socket(timeout)
+        try:
+            self._stream = TlsStream(self.sock, self._ssl_context, host)
+        except BaseException:
+            self.sock.close()
+            raise
+        self.file = cast(Any, self._stream)  # imaplib reads from here
+
+    def send(self, data: ReadableBuffer) -> None:
+        self._stream.sendall(bytes(data))
+
+
 class ImapSession:
     """One authenticated connection. Use as a context manager; methods raise ImapError."""
 
@@ -134,9 +160,8 @@ class ImapSession:
             self._ssl_context = client_ssl_context()
         try:
             if login.security == "ssl":
-                imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                    login.host, login.port, ssl_context=self._ssl_context, timeout=self.timeout
-                )
+                context = cast(ssl.SSLContext, self._ssl_context)
+                imap: imaplib.IMAP4 = _ImapOverTls(login.host, login.port, context, self.timeout)
             else:
                 imap = imaplib.IMAP4(login.host, login.port, timeout=self.timeout)
                 if login.security == "starttls":

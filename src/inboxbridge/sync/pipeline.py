@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from inboxbridge.lib.content_store import ContentStore, ContentStoreError
+from inboxbridge.lib.content_store import ContentStore, ContentStoreError, Staged
 from inboxbridge.lib.mime import ParsedMessage, parse_message, synthetic_message_id
 
 if TYPE_CHECKING:
@@ -150,28 +150,94 @@ class Failure:
 
 
 class _FileWrites:
-    """Attachment files written by a few threads while the helper parses on: each file costs two
-    fsyncs, about a millisecond of waiting, which threads overlap. A batch is sent only once its
-    files are durable, so the writer never commits a row naming a file that is not there."""
+    """Attachment files written by threads while the helper parses on (the kernel's copy into the
+    page cache runs beside the parsing) and made durable a batch at a time, also in the
+    background: `publish` flushes the whole batch at once (docs/benchmarks.md, "Sync")."""
 
-    THREADS = 4
+    THREADS = 2
 
     def __init__(self, store: ContentStore) -> None:
         self._store = store
         self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="inboxbridge-files")
-        self._pending: list[Future[None]] = []
+        self._pending: list[Future[Staged | None]] = []
+        self._publishing: list[Future[None]] = []
 
     def put(self, sha256: str, data: bytes) -> None:
-        self._pending.append(self._pool.submit(self._store.put, sha256, data))
+        self._pending.append(self._pool.submit(self._store.stage, sha256, data))
 
-    def wait(self) -> None:
-        """Raises the first failure (ContentStoreError) of the files put since the last wait."""
+    def publish(self) -> Future[None]:
+        """Starts making the files put since the last call durable; the future raises the first
+        failure (ContentStoreError), and then none of those files is kept."""
         pending, self._pending = self._pending, []
+        # The pool runs tasks in order, so the writes this waits for are running or done already.
+        future = self._pool.submit(self._publish, pending)
+        self._publishing.append(future)
+        return future
+
+    def _publish(self, pending: list[Future[Staged | None]]) -> None:
+        staged: list[Staged] = []
+        failure: ContentStoreError | None = None
         for future in pending:
-            future.result()
+            try:
+                item = future.result()
+            except ContentStoreError as exc:
+                failure = failure or exc
+                continue
+            if item is not None:
+                staged.append(item)
+        if failure is not None:
+            self._store.discard(staged)
+            raise failure
+        self._store.publish(staged)
 
     def close(self) -> None:
+        """Waits for the threads; files of a batch that was never published are removed."""
+        for future in self._publishing:
+            future.exception()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._store.discard([item for f in self._pending if not f.cancelled() and f.exception() is None
+                             and (item := f.result()) is not None])
+
+
+class _Outbox:
+    """Sends the writer its items in order, each batch only once its attachment files are
+    durable, so the writer never commits a row naming a missing file. A batch is held while its
+    files are flushed and the next one is parsed; it goes out when the next one is ready."""
+
+    def __init__(self, out: BinaryIO, files: _FileWrites | None) -> None:
+        self._out = out
+        self._files = files
+        self._held: tuple[int, list[Incoming], Future[None] | None] | None = None
+
+    def batch(self, folder_id: int, batch: list[Incoming]) -> None:
+        publishing = self._files.publish() if self._files is not None else None
+        self.release()
+        self._held = (folder_id, batch, publishing)
+
+    def send(self, item: object) -> None:
+        self.release()
+        self._write(item)
+
+    def release(self) -> None:
+        """Sends the held batch (after waiting for its files); raises ContentStoreError."""
+        held, self._held = self._held, None
+        if held is not None:
+            folder_id, batch, publishing = held
+            if publishing is not None:
+                publishing.result()
+            self._write((folder_id, batch))
+
+    def _write(self, item: object) -> None:
+        pickle.dump(item, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+        self._out.flush()
+
+    def fail(self, failure: Failure) -> None:
+        """Reports a failure after the batch still held, whose messages are complete."""
+        try:
+            self.release()
+        except ContentStoreError as exc:
+            failure = Failure(exc.message, False, True)
+        self._write(failure)
 
 
 def _produce(job: Job, out: BinaryIO) -> None:
@@ -183,16 +249,7 @@ def _produce(job: Job, out: BinaryIO) -> None:
     from inboxbridge.sync.imap import ImapError, ImapSession
 
     files = _FileWrites(ContentStore(job.attachments_dir)) if job.attachments_dir else None
-
-    def send(item: object) -> None:
-        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
-        out.flush()
-
-    def send_batch(folder_id: int, batch: list[Incoming]) -> None:
-        if files is not None:
-            files.wait()
-        send((folder_id, batch))
-
+    outbox = _Outbox(out, files)
     context = ssl.create_default_context()
     if job.ca_bundle:
         context.load_verify_locations(cafile=job.ca_bundle)
@@ -207,19 +264,19 @@ def _produce(job: Job, out: BinaryIO) -> None:
                     batch.append(move_contents_to_files(incoming, files.put) if files is not None else incoming)
                     size += len(message.raw)
                     if len(batch) >= SEND_COUNT or size >= SEND_BYTES:
-                        send_batch(folder_id, batch)
+                        outbox.batch(folder_id, batch)
                         batch, size = [], 0
                 if batch:
-                    send_batch(folder_id, batch)
-                send((folder_id, None))  # the folder is done
+                    outbox.batch(folder_id, batch)
+                outbox.send((folder_id, None))  # the folder is done
     except ImapError as exc:
-        send(Failure(exc.message, exc.auth_failed, exc.transient))
+        outbox.fail(Failure(exc.message, exc.auth_failed, exc.transient))
     except ContentStoreError as exc:
-        send(Failure(exc.message, False, True))
+        outbox.fail(Failure(exc.message, False, True))
     except BrokenPipeError:
         pass  # the writer stopped us
     except Exception as exc:  # reported, not raised: the writer decides what a failure means
-        send(Failure(f"Unexpected error while fetching ({exc.__class__.__name__}): {exc}", False, False))
+        outbox.fail(Failure(f"Unexpected error while fetching ({exc.__class__.__name__}): {exc}", False, False))
     finally:
         if files is not None:
             files.close()

@@ -284,7 +284,7 @@ def _create_emails(mailbox_id: int, new_by_key: Mapping[str, Incoming]) -> dict[
             any(not a.inline for a in p.attachments), p.truncated or any(a.omitted for a in p.attachments),
             defects, seen, flagged, False, now,
         ))
-    insert_rows(Email, EMAIL_COLUMNS, rows)
+    insert_rows(Email, EMAIL_COLUMNS, rows, rows_per_statement=len(rows))
     return dict(
         Email.objects.filter(mailbox_id=mailbox_id, message_key__in=list(new_by_key)).values_list("message_key", "id")
     )
