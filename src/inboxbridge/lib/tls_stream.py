@@ -69,6 +69,14 @@ class TlsStream:
             self._flush()  # a TLS 1.3 key update is answered
             return data
 
+    def _refill(self) -> bool:
+        """Replaces the (consumed) buffer with the next decrypted bytes; False at the end."""
+        chunk = self._next()
+        if not chunk:
+            return False
+        self._buffer, self._pos = chunk, 0
+        return True
+
     def readline(self, limit: int = -1) -> bytes:
         parts: list[bytes] = []
         total = 0
@@ -81,13 +89,8 @@ class TlsStream:
             parts.append(buffer[pos:stop])
             total += stop - pos
             self._pos = stop
-            if (end >= 0 and stop == end + 1) or (limit >= 0 and total >= limit):
-                break
-            chunk = self._next()
-            if not chunk:
-                break
-            self._buffer, self._pos = chunk, 0
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+            if (end >= 0 and stop == end + 1) or (limit >= 0 and total >= limit) or not self._refill():
+                return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def read(self, size: int) -> bytes:
         parts: list[bytes] = []
@@ -98,13 +101,8 @@ class TlsStream:
             parts.append(buffer[pos : pos + take])
             self._pos = pos + take
             need -= take
-            if need <= 0:
-                break
-            chunk = self._next()
-            if not chunk:
-                break
-            self._buffer, self._pos = chunk, 0
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+            if need <= 0 or not self._refill():
+                return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def sendall(self, data: bytes) -> None:
         self._tls.write(data)

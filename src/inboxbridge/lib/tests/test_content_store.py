@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inboxbridge.lib.content_store import ContentStore
+from inboxbridge.lib.content_store import ContentStore, ContentStoreError
 
 DAY = 24 * 3600
 
@@ -112,3 +112,45 @@ def test_crash_leftovers_are_cleaned_up(tmp_path: Path) -> None:
 
     assert not half_written.exists()
     assert store.keep(digest(kept)) and not store.keep(digest(abandoned))
+
+
+@pytest.mark.parametrize("count", [2, 12], ids=["file by file", "whole file system"])
+def test_staged_files_get_their_names_only_when_published(tmp_path: Path, count: int) -> None:
+    store = ContentStore(tmp_path)
+    contents = [os.urandom(1000 + n) for n in range(count)]
+    staged = [store.stage(digest(data), data) for data in contents]
+
+    # Written, but not under a name a database row could point at: a crash now loses nothing.
+    assert all(item is not None for item in staged)
+    assert not any(store.keep(digest(data)) for data in contents)
+    store.publish([item for item in staged if item is not None])
+
+    for data in contents:
+        with store.open(digest(data)) as handle:
+            assert handle.read() == data
+    assert not list(tmp_path.glob("??/*.tmp"))
+    assert store.stage(digest(contents[0]), contents[0]) is None  # stored already: nothing to write
+
+
+def test_a_failed_publish_keeps_no_file_of_the_batch(tmp_path: Path) -> None:
+    store = ContentStore(tmp_path)
+    contents = [os.urandom(500) for _ in range(6)]
+    staged = [item for data in contents if (item := store.stage(digest(data), data)) is not None]
+    staged[3].temporary.unlink()  # lost before its turn (an operator's cleanup, a failing disk)
+
+    with pytest.raises(ContentStoreError, match="could not be written"):
+        store.publish(staged)
+
+    assert not list(tmp_path.glob("??/*.tmp"))
+    # Those renamed before the failure stay (complete, and swept later if nothing uses them); the
+    # rest are gone, and the sync sends none of the batch's rows.
+    assert not store.keep(digest(contents[3]))
+
+
+def test_discarded_stages_leave_nothing(tmp_path: Path) -> None:
+    store = ContentStore(tmp_path)
+    data = b"never published"
+    staged = store.stage(digest(data), data)
+    assert staged is not None
+    store.discard([staged])
+    assert not list(tmp_path.glob("??/*"))
