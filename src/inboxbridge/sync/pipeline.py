@@ -166,8 +166,9 @@ class _FileWrites:
         self._pending.append(self._pool.submit(self._store.stage, sha256, data))
 
     def publish(self) -> Future[None]:
-        """Starts making the files put since the last call durable; the future raises the first
-        failure (ContentStoreError), and then none of those files is kept."""
+        """Starts making the files put since the last call durable. The future raises the first
+        failure (ContentStoreError); the batch is then not sent, and its files not yet named are
+        removed (any already named are complete, and swept later if nothing uses them)."""
         pending, self._pending = self._pending, []
         # The pool runs tasks in order, so the writes this waits for are running or done already.
         future = self._pool.submit(self._publish, pending)
