@@ -234,7 +234,10 @@ def scenario_schedulers(args: argparse.Namespace, servers: f.MailServers | None,
 
 def _claim_race(ids: list[int], failures: list[str], threads: int = 8) -> list[int]:
     """Scheduler ticks rarely meet to the millisecond; here they do: threads with connections of
-    their own released together by a barrier, claiming small batches until nothing is left."""
+    their own, released together by a barrier, each claiming a small batch per round until a round
+    finds nothing left. Rounds keep every thread in the race: without them one thread could win
+    the database's write lock again and again (on SQLite, while the others back off) and the race
+    would prove nothing."""
     import threading
 
     from django.db import connection
@@ -247,11 +250,21 @@ def _claim_race(ids: list[int], failures: list[str], threads: int = 8) -> list[i
     barrier = threading.Barrier(threads)
     won: list[list[int]] = [[] for _ in range(threads)]
 
+    this_round = [0] * threads
+
     def claim(n: int) -> None:
         try:
-            barrier.wait()
-            while batch := leases.claim_due(10, office365_enabled=False):
+            while True:
+                barrier.wait()
+                batch = leases.claim_due(10, office365_enabled=False)
                 won[n] += batch
+                this_round[n] = len(batch)
+                barrier.wait()  # every claim of the round is in before anyone looks
+                if not sum(this_round):
+                    return
+        except BaseException:
+            barrier.abort()  # the others stop waiting; the missing claims show as a failure
+            raise
         finally:
             connection.close()
 
