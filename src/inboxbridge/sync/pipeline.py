@@ -196,8 +196,8 @@ class _FileWrites:
         for future in self._publishing:
             future.exception()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._store.discard([item for f in self._pending if not f.cancelled() and f.exception() is None
-                             and (item := f.result()) is not None])
+        unpublished = [f.result() for f in self._pending if not f.cancelled() and f.exception() is None]
+        self._store.discard([item for item in unpublished if item is not None])
 
 
 class _Outbox:
