@@ -313,6 +313,38 @@ class Clients:
         return result
 
 
+class HelperPeaks:
+    """Peak RSS of each helper process, read from /proc while the sync runs. The children's
+    ru_maxrss is no use here: a child started by vfork is charged the parent's size before its
+    exec, and it gives the largest child, not their sum. VmHWM is the process's own peak since
+    its exec, so the last reading before it ends is its peak (up to the last 50 ms)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peaks: dict[int, int] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        me = Path(f"/proc/{os.getpid()}/task")
+        while not self._done.wait(0.05):
+            for children in me.glob("*/children"):
+                for pid in children.read_text().split():
+                    try:
+                        status = Path(f"/proc/{pid}/status").read_text()
+                    except OSError:
+                        continue
+                    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+                    if match:
+                        self.peaks[int(pid)] = max(self.peaks.get(int(pid), 0), int(match.group(1)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 def engine_role(action: str, port: int, variant: str = "") -> None:
     """Runs inside the measured process: the engine, as the worker would call it. Diagnostic
     variants: "indb" keeps attachment contents in the database (the PostgreSQL default) instead
@@ -346,13 +378,16 @@ def engine_role(action: str, port: int, variant: str = "") -> None:
     from inboxbridge.sync.engine import sync_mailbox
 
     mailbox = Mailbox.objects.get()
+    helper_peaks = HelperPeaks()
     started = time.perf_counter()
     result = sync_mailbox(mailbox.pk)
     seconds = time.perf_counter() - started
+    helper_peaks.stop()
     own, helper = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({
         "fetched": result.fetched, "skipped": result.folders_skipped, "error": result.error,
-        "engine_s": round(seconds, 3), "main_rss_mb": own.ru_maxrss / 1024, "helper_rss_mb": helper.ru_maxrss / 1024,
+        "engine_s": round(seconds, 3), "main_rss_mb": own.ru_maxrss / 1024,
+        "helper_rss_mb": sum(helper_peaks.peaks.values()) / 1024, "helpers": len(helper_peaks.peaks),
         "main_cpu": own.ru_utime + own.ru_stime, "helper_cpu": helper.ru_utime + helper.ru_stime,
     }))
 
@@ -365,11 +400,11 @@ def median(rows: list[dict[str, Any]], key: str) -> float:
 
 
 def summarize(label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    out = {"what": label, "runs": len(rows), "wall": median(rows, "wall"), "cpu": median(rows, "cpu"),
+    out: dict[str, Any] = {"what": label, "runs": len(rows), "wall": median(rows, "wall"), "cpu": median(rows, "cpu"),
            "rss_mb": median(rows, "rss_kb") / 1024, "messages": int(median(rows, "messages")),
            "walls": [round(r["wall"], 2) for r in rows]}
     out["msgs_per_s"] = out["messages"] / out["wall"] if out["wall"] else 0.0
-    for extra in ("engine_s", "main_rss_mb", "helper_rss_mb", "main_cpu", "helper_cpu", "db_mb", "files_mb"):
+    for extra in ("engine_s", "main_rss_mb", "helper_rss_mb", "helpers", "main_cpu", "helper_cpu", "db_mb", "files_mb"):
         if rows and extra in rows[0]:
             out[extra] = median(rows, extra)
     return out
@@ -446,7 +481,7 @@ def table(results: list[dict[str, Any]]) -> str:
         if "engine_s" in r:
             notes.append(f"engine {r['engine_s']:.2f} s")
         if "main_rss_mb" in r:
-            notes.append(f"RSS main {r['main_rss_mb']:.0f} + helper {r['helper_rss_mb']:.0f} MB")
+            notes.append(f"RSS main {r['main_rss_mb']:.0f} + helpers {r['helper_rss_mb']:.0f} MB")
             notes.append(f"CPU main {r['main_cpu']:.1f} + helper {r['helper_cpu']:.1f} s")
         if r.get("db_mb"):
             notes.append(f"SQLite {r['db_mb']:.0f} MB")

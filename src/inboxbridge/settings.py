@@ -226,6 +226,7 @@ SYNC_MAX_BACKOFF_SECONDS = env_int("INBOXBRIDGE_SYNC_MAX_BACKOFF", 30 * 60)
 SYNC_LEASE_SECONDS = env_int("INBOXBRIDGE_SYNC_LEASE", 5 * 60)
 # Syncs of at least this many messages parse in a helper process while the main one writes.
 SYNC_PARALLEL_MIN_MESSAGES = env_int("INBOXBRIDGE_SYNC_PARALLEL_MIN_MESSAGES", 300)
+SYNC_CONNECTIONS = env_int("INBOXBRIDGE_SYNC_CONNECTIONS", 2)
 
 # --- Background tasks ------------------------------------------------------------------------------
 # database: django-tasks-db, the embedded default (SQLite or PostgreSQL); redis: RQ through

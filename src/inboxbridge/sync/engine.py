@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,7 +35,7 @@ from inboxbridge.microsoft.errors import MicrosoftError
 from inboxbridge.sync import store
 from inboxbridge.sync.bulk import BulkWrites, sqlite_bulk_writes
 from inboxbridge.sync.imap import ImapError, ImapSession, RemoteFolder
-from inboxbridge.sync.pipeline import Failure, HelperLogin, Incoming, Job, Producer, prepared
+from inboxbridge.sync.pipeline import Failure, HelperLogin, Incoming, Job, Producer, prepared, share_out
 from inboxbridge.sync.plan import (
     Action,
     FolderPlan,
@@ -55,6 +56,10 @@ BATCH_BYTES = 16 * 1024 * 1024
 PARALLEL_MIN_MESSAGES = 300
 DISK_FULL_MESSAGE = ("The disk holding the database is full: the last batch was not stored and nothing "
                      "was lost. Free some space; the next sync carries on from here.")
+
+
+def _parallel_min() -> int:
+    return max(int(getattr(settings, "SYNC_PARALLEL_MIN_MESSAGES", PARALLEL_MIN_MESSAGES)), 1)
 
 
 def _disk_full(exc: DatabaseError) -> bool:
@@ -250,7 +255,7 @@ class _Run:
     def fetch_all(self) -> bool:
         """Fetch and store all planned mail; False when the time budget ran out first."""
         work = [item for item in self.planned if item.plan.fetch]
-        if self.total >= getattr(settings, "SYNC_PARALLEL_MIN_MESSAGES", PARALLEL_MIN_MESSAGES):
+        if self.total >= _parallel_min():
             return self.fetch_in_helper(work)
         files = attachment_store()
         for item in work:
@@ -266,18 +271,23 @@ class _Run:
         return True
 
     def fetch_in_helper(self, work: list[_Folder]) -> bool:
-        """The same, with fetching and parsing in a helper process (see pipeline.py)."""
+        """The same, with fetching and parsing in helper processes (see pipeline.py), each over
+        its own IMAP connection: one parsing process alone is the slowest link."""
         by_id = {item.folder.pk: item for item in work}
-        open_folders = set(by_id)
+        # More connections only for work enough to share: each helper costs a process and a login.
+        helpers = min(max(int(settings.SYNC_CONNECTIONS), 1), max(self.total // _parallel_min(), 1))
+        shares = share_out([(i.folder.pk, i.folder.name, i.plan.fetch) for i in work], helpers)
         for attempt in (1, 2):
-            job = Job(
-                login=HelperLogin.of(imap_login(self.mailbox, force_refresh=attempt == 2)),
-                ca_bundle=settings.CA_BUNDLE, timeout=float(settings.MAIL_NETWORK_TIMEOUT),
-                max_attachment_size=settings.ATTACHMENT_MAX_BYTES,
-                folders=[(i.folder.pk, i.folder.name, i.plan.fetch) for i in work],
-                attachments_dir=str(files.root) if (files := attachment_store()) is not None else "",
-            )
-            producer = Producer(job)
+            login = HelperLogin.of(imap_login(self.mailbox, force_refresh=attempt == 2))
+            files = attachment_store()
+            producer = Producer([
+                Job(login=login, ca_bundle=settings.CA_BUNDLE, timeout=float(settings.MAIL_NETWORK_TIMEOUT),
+                    max_attachment_size=settings.ATTACHMENT_MAX_BYTES, folders=share,
+                    attachments_dir=str(files.root) if files is not None else "")
+                for share in shares
+            ])
+            # A folder is complete when every helper that fetches some of it says so.
+            unfinished = Counter(folder_id for share in shares for folder_id, _name, _uids in share)
             try:
                 for message in producer:
                     if isinstance(message, Failure):
@@ -290,14 +300,15 @@ class _Run:
                     folder_id, batch = message
                     item = by_id[folder_id]
                     if batch is None:
-                        self.flush(item)
-                        open_folders.discard(folder_id)
+                        unfinished[folder_id] -= 1
+                        if not unfinished[folder_id]:
+                            self.flush(item)
                         continue
                     for incoming in batch:
                         if not self.add(item, incoming):
                             return False
                 else:
-                    if open_folders:
+                    if +unfinished:
                         raise ImapError("The fetching process ended unexpectedly.", transient=True)
                     return True
             finally:

@@ -1,8 +1,9 @@
 """Fetched messages -> `Incoming` rows: MIME parsing, the CPU-heavy half of a sync.
 
-Small runs parse in-process (`prepared`). Big runs (a first sync) fetch and parse in a helper
-process (`Producer`) while the sync's own process writes to the database: on a 2-core machine
-parsing and database writes then overlap instead of taking turns. The helper is started with
+Small runs parse in-process (`prepared`). Big runs (a first sync) fetch and parse in helper
+processes (`Producer`, one IMAP connection each, sharing the UIDs: `share_out`) while the sync's
+own process writes to the database: parsing and database writes then overlap instead of taking
+turns, and no single parsing process is the slowest link. Each helper is started with
 a fresh interpreter (forking a process that may run web or worker threads is unsafe), imports no
 Django models and never touches the database; it gets the login (the credential stays inside
 `ServerLogin.secret`, passed in memory to our own child) and sends back ready batches.
@@ -112,6 +113,8 @@ def prepared(messages: Iterable[FetchedMessage], max_attachment_size: int,
 # Messages per batch sent to the writer; a batch also ends at SEND_BYTES of mail.
 SEND_COUNT = 50
 SEND_BYTES = 8 * 1024 * 1024
+# UIDs dealt to one helper at a time when several share a sync (one UID FETCH command's worth).
+SHARE_RUN = 100
 # Batches the writer's process holds ahead of the one it stores (memory: AHEAD x SEND_BYTES).
 AHEAD = 3
 
@@ -286,69 +289,98 @@ def _produce(job: Job, out: BinaryIO) -> None:
 _END = object()
 
 
-class Producer:
-    """Runs `_produce` in a child Python process; iterate for (folder_id, batch | None) items or a
-    Failure. A plain subprocess, not multiprocessing: nothing of the parent (its __main__, its
-    threads, its database connections) is re-run or inherited.
+def share_out(
+    folders: Sequence[tuple[int, str, Sequence[int]]], helpers: int, *, run: int | None = None
+) -> list[list[tuple[int, str, Sequence[int]]]]:
+    """The folders' UIDs shared among `helpers` helper processes, dealt in turns of `run` UIDs,
+    so that every helper fetches from the oldest end of each folder at once and the folder's safe
+    position (the UIDs stored without a gap) keeps moving. Only the helpers that got any."""
+    run = run or SHARE_RUN
+    shares: list[list[tuple[int, str, Sequence[int]]]] = [[] for _ in range(max(helpers, 1))]
+    turn = 0
+    for folder_id, name, uids in folders:
+        parts: list[list[int]] = [[] for _ in shares]
+        for start in range(0, len(uids), run):
+            parts[turn % len(shares)].extend(uids[start : start + run])
+            turn += 1
+        for share, part in zip(shares, parts, strict=True):
+            if part:
+                share.append((folder_id, name, part))
+    return [share for share in shares if share]
 
-    A reader thread drains the pipe into a short queue: the child keeps fetching and parsing the
-    next batches while the writer commits one (a bare 64 KB pipe would make them take turns)."""
 
-    def __init__(self, job: Job, *, ahead: int = AHEAD) -> None:
-        self._process = subprocess.Popen(
+class _Child:
+    """One helper process and the thread that drains its pipe into the shared queue."""
+
+    def __init__(self, job: Job, into: queue.Queue[Any], stopping: threading.Event) -> None:
+        self._queue, self._stopping = into, stopping
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "inboxbridge.sync.pipeline"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._output = self._process.stdout
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._output = self.process.stdout
         try:
-            pickle.dump(job, self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self._process.stdin.close()
+            pickle.dump(job, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.close()
         except BrokenPipeError:
             pass  # the child died at once; iterating shows nothing and stop() reaps it
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=ahead)
-        self._stopping = threading.Event()
         self._reader = threading.Thread(target=self._read, name="inboxbridge-fetch-reader", daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
         try:
             while not self._stopping.is_set():
-                item = pickle.load(self._output)  # noqa: S301 - our own child, over a private pipe
-                while not self._stopping.is_set():
-                    try:
-                        self._queue.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
+                self._put(pickle.load(self._output))  # noqa: S301 - our own child, over a private pipe
         except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            pass  # the child ended (or was stopped): the end of the stream
+            pass  # the child ended (or was stopped): the end of its stream
         finally:
-            self._put_end()
+            self._put(_END)
 
-    def _put_end(self) -> None:
+    def _put(self, item: object) -> None:
         while not self._stopping.is_set():
             try:
-                self._queue.put(_END, timeout=0.2)
+                self._queue.put(item, timeout=0.2)
                 return
             except queue.Full:
                 continue
 
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=30)
+        self._output.close()
+
+
+class Producer:
+    """Runs `_produce` in child Python processes, one per job (each with its own IMAP
+    connection); iterate for their (folder_id, batch | None) items, merged as they come, or a
+    Failure. Plain subprocesses, not multiprocessing: nothing of the parent (its __main__, its
+    threads, its database connections) is re-run or inherited.
+
+    Reader threads drain the pipes into one short queue: the children keep fetching and parsing
+    the next batches while the writer commits one (a bare 64 KB pipe would make them take turns)."""
+
+    def __init__(self, jobs: Sequence[Job], *, ahead: int = AHEAD) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+        self._stopping = threading.Event()
+        self._children = [_Child(job, self._queue, self._stopping) for job in jobs]
+
     def __iter__(self) -> Iterator[Any]:
-        while True:
+        running = len(self._children)
+        while running:
             item = self._queue.get()
             if item is _END:
-                return
+                running -= 1
+                continue
             yield item
 
     def stop(self) -> None:
-        """End the child now (budget spent, or the writer failed); what it fetched but did not
-        send is fetched again next run."""
+        """End the children now (budget spent, or the writer failed); what they fetched but did
+        not send is fetched again next run."""
         self._stopping.set()
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait(timeout=30)
-        self._reader.join(timeout=30)
-        self._output.close()
+        for child in self._children:
+            child.stop()
 
 
 def _main() -> None:  # pragma: no cover - the child process

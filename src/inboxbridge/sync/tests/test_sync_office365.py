@@ -11,7 +11,7 @@ from inboxbridge.mail.models import Email, Placement, Thread
 from inboxbridge.mailboxes.actions import RECONNECT_MESSAGE
 from inboxbridge.mailboxes.connection import ServerLogin
 from inboxbridge.mailboxes.models import Folder, Mailbox
-from inboxbridge.sync import engine
+from inboxbridge.sync import engine, pipeline
 from inboxbridge.sync.imap import ImapSession, check_login, list_folders
 from inboxbridge.sync.imap_parse import encode_mutf7
 from inboxbridge.sync.tests.conftest import (
@@ -213,6 +213,35 @@ def test_big_run_goes_through_the_helper_process(sync_case: SyncCase, settings: 
     assert seen[0] == (0, 8) and seen[-1] == (8, 8)
     assert_in_step(sync_case.mailbox, sync_case.client, ["INBOX"])
     assert Email.objects.filter(mailbox=sync_case.mailbox, has_attachments=True).count() == 8
+
+
+def test_big_run_shared_by_two_helper_processes(sync_case: SyncCase, settings: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.SYNC_PARALLEL_MIN_MESSAGES = 1
+    settings.SYNC_CONNECTIONS = 2
+    settings.SYNC_BATCH_SIZE = 4
+    monkeypatch.setattr(pipeline, "SHARE_RUN", 3)
+    select_folders(sync_case.mailbox, "INBOX", "Archive")
+    for n in range(8):
+        append(sync_case.client, "INBOX", make_message(f"Shared {n}", attachment=(f"s{n}.bin", bytes([n]) * 3000)))
+    for n in range(5):
+        append(sync_case.client, "Archive", make_message(f"Archived {n}"), flags="(\\Seen)")
+    helpers: list[int] = []
+    real_init = pipeline.Producer.__init__
+
+    def counting_init(self: pipeline.Producer, jobs: Any, **kwargs: Any) -> None:
+        helpers.append(len(jobs))
+        real_init(self, jobs, **kwargs)
+
+    monkeypatch.setattr(pipeline.Producer, "__init__", counting_init)
+    result = engine.sync_mailbox(sync_case.mailbox.pk)
+
+    assert helpers == [2]
+    assert result.error == "" and result.fetched == 13
+    assert_in_step(sync_case.mailbox, sync_case.client, ["INBOX", "Archive"])
+    # Each folder's position reached its last UID: nothing is fetched again.
+    again = engine.sync_mailbox(sync_case.mailbox.pk)
+    assert again.error == "" and again.fetched == 0
 
 
 def test_disabled_integration_skips_office365_mailboxes(sync_case: SyncCase, admin_user: Any) -> None:
