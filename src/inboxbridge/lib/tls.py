@@ -1,15 +1,15 @@
-"""Outbound TLS: the system's trust store plus the operator's extra CA file (INBOXBRIDGE_CA_BUNDLE)."""
+"""Outbound TLS: the system's trust store plus the operator's extra CA file (INBOXBRIDGE_CA_BUNDLE).
+
+Without requests (lib/http.py builds HTTP sessions on it): the sync's helper processes import
+this and should start fast."""
 
 from __future__ import annotations
 
 import os
 import ssl
 import threading
-from typing import Any
 
-import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
 
 def client_ssl_context() -> ssl.SSLContext:
@@ -37,27 +37,3 @@ def client_ssl_context() -> ssl.SSLContext:
 
 _contexts: dict[tuple[str, int, int], ssl.SSLContext] = {}
 _lock = threading.Lock()
-
-
-class _ContextAdapter(HTTPAdapter):
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._context
-        return super().init_poolmanager(*args, **kwargs)
-
-
-def http_session() -> requests.Session:
-    """A requests session that trusts exactly what `client_ssl_context` trusts.
-
-    `trust_env` is off because REQUESTS_CA_BUNDLE in the environment would silently replace our
-    trust store, and proxies for Microsoft's endpoints are configured explicitly when needed.
-    """
-    session = requests.Session()
-    session.trust_env = False
-    adapter = _ContextAdapter(client_ssl_context())
-    session.mount("https://", adapter)
-    return session
-

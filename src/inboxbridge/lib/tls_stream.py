@@ -1,7 +1,6 @@
 """Reading a TLS connection in large socket reads (the sync's IMAP transport).
 
-Kept apart from tls.py, which builds the contexts and imports requests: the sync's helper
-process imports this one and should start fast.
+The contexts come from tls.py; this module only reads and writes through one.
 """
 
 from __future__ import annotations

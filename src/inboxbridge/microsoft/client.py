@@ -17,7 +17,7 @@ import msal
 import requests
 from django.conf import settings
 
-from inboxbridge.lib.tls import http_session
+from inboxbridge.lib.http import http_session
 from inboxbridge.microsoft.config import MicrosoftConfig
 from inboxbridge.microsoft.errors import MicrosoftError, from_result, unreachable
 

@@ -35,7 +35,16 @@ from inboxbridge.microsoft.errors import MicrosoftError
 from inboxbridge.sync import store
 from inboxbridge.sync.bulk import BulkWrites, sqlite_bulk_writes
 from inboxbridge.sync.imap import ImapError, ImapSession, RemoteFolder
-from inboxbridge.sync.pipeline import Failure, HelperLogin, Incoming, Job, Producer, prepared, share_out
+from inboxbridge.sync.pipeline import (
+    SEND_BYTES,
+    Failure,
+    HelperLogin,
+    Incoming,
+    Job,
+    Producer,
+    prepared,
+    share_out,
+)
 from inboxbridge.sync.plan import (
     Action,
     FolderPlan,
@@ -283,7 +292,9 @@ class _Run:
             producer = Producer([
                 Job(login=login, ca_bundle=settings.CA_BUNDLE, timeout=float(settings.MAIL_NETWORK_TIMEOUT),
                     max_attachment_size=settings.ATTACHMENT_MAX_BYTES, folders=share,
-                    attachments_dir=str(files.root) if files is not None else "")
+                    attachments_dir=str(files.root) if files is not None else "",
+                    # Several helpers send smaller batches: the mail in flight stays that of one.
+                    send_bytes=SEND_BYTES // len(shares))
                 for share in shares
             ])
             # A folder is complete when every helper that fetches some of it says so.

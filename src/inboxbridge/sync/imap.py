@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 from django.conf import settings
 
 from inboxbridge.lib.redact import redact
+from inboxbridge.lib.tls import client_ssl_context
 from inboxbridge.lib.tls_stream import TlsStream
 from inboxbridge.sync.imap_parse import (
     FLAGS_ITEM,
@@ -155,8 +156,6 @@ class ImapSession:
         login = self.login
         where = f"{login.host}:{login.port}"
         if self._ssl_context is None and login.security != "none":
-            from inboxbridge.lib.tls import client_ssl_context
-
             self._ssl_context = client_ssl_context()
         try:
             if login.security == "ssl":

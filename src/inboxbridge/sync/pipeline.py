@@ -17,7 +17,6 @@ import hashlib
 import json
 import pickle
 import queue
-import ssl
 import subprocess
 import sys
 import threading
@@ -143,6 +142,7 @@ class Job:
     max_attachment_size: int
     folders: Sequence[tuple[int, str, Sequence[int]]]  # (folder_id, name, UIDs to fetch)
     attachments_dir: str = ""  # write attachment contents there (the files store), else send them
+    send_bytes: int = SEND_BYTES  # a batch ends at this much mail (shared out when several helpers run)
 
 
 @dataclass(frozen=True)
@@ -254,11 +254,8 @@ def _produce(job: Job, out: BinaryIO) -> None:
 
     files = _FileWrites(ContentStore(job.attachments_dir)) if job.attachments_dir else None
     outbox = _Outbox(out, files)
-    context = ssl.create_default_context()
-    if job.ca_bundle:
-        context.load_verify_locations(cafile=job.ca_bundle)
     try:
-        with ImapSession(job.login, timeout=job.timeout, ssl_context=context) as session:
+        with ImapSession(job.login, timeout=job.timeout) as session:
             for folder_id, name, uids in job.folders:
                 session.select(name)
                 batch: list[Incoming] = []
@@ -267,7 +264,7 @@ def _produce(job: Job, out: BinaryIO) -> None:
                     incoming = prepare(message, job.max_attachment_size)
                     batch.append(move_contents_to_files(incoming, files.put) if files is not None else incoming)
                     size += len(message.raw)
-                    if len(batch) >= SEND_COUNT or size >= SEND_BYTES:
+                    if len(batch) >= SEND_COUNT or size >= job.send_bytes:
                         outbox.batch(folder_id, batch)
                         batch, size = [], 0
                 if batch:
