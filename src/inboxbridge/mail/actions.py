@@ -16,17 +16,28 @@ PURGE_BATCH = 500
 
 def mark_seen(email_ids: Iterable[int], seen: bool) -> list[int]:
     """Set the read state of these emails (already checked as visible to the user) and have it pushed
-    to the server. Returns the ids that changed. `flags_pending` tells the sync to keep our state
-    until the push has happened, so a sync running meanwhile does not undo the reader's click."""
+    to the server. Returns the ids that changed."""
+    return _set_flag(email_ids, "is_seen", seen)
+
+
+def mark_flagged(email_ids: Iterable[int], flagged: bool) -> list[int]:
+    """Flag or unflag these emails (already checked as visible to the user) and have it pushed to
+    the server. Returns the ids that changed."""
+    return _set_flag(email_ids, "is_flagged", flagged)
+
+
+def _set_flag(email_ids: Iterable[int], field: str, value: bool) -> list[int]:
+    # flags_pending tells the sync to keep our state until the push has happened, so a sync
+    # running meanwhile does not undo the reader's click.
     with transaction.atomic():
         changed = list(
             Email.objects.select_for_update()
             .filter(id__in=list(email_ids))
-            .exclude(is_seen=seen)
+            .exclude(**{field: value})
             .values_list("id", flat=True)
         )
         if changed:
-            Email.objects.filter(id__in=changed).update(is_seen=seen, flags_pending=True)
+            Email.objects.filter(id__in=changed).update(**{field: value, "flags_pending": True})
             for email_id in changed:
                 # After commit: a worker must find the new state, and a rolled-back click pushes nothing.
                 transaction.on_commit(partial(push_email_flags.enqueue, email_id))

@@ -12,6 +12,7 @@ class ListForm(forms.Form):
 
     q = forms.CharField(required=False, strip=True)
     unread = forms.BooleanField(required=False)
+    flagged = forms.BooleanField(required=False)
     before = forms.CharField(required=False)
     after = forms.CharField(required=False)
 
@@ -26,10 +27,31 @@ class ListForm(forms.Form):
     def unread_only(self) -> bool:
         return bool(self.is_valid() and self.cleaned_data["unread"])
 
+    @property
+    def flagged_only(self) -> bool:
+        return bool(self.is_valid() and self.cleaned_data["flagged"])
+
     def position(self, name: str) -> Position | None:
         return Position.decode(self.value(name)[:60])
 
 
-class ReadStateForm(forms.Form):
-    seen = forms.TypedChoiceField(choices=[("1", "read"), ("0", "unread")], coerce=lambda v: v == "1")
+class StateForm(forms.Form):
+    """One of the states a reader switches (read, flagged): a yes/no field and the page to go back to."""
+
+    what = ""  # named in the answer to a value that is neither
+    field = ""
     next = forms.CharField(required=False, max_length=2000)
+
+    @property
+    def state(self) -> bool:
+        return bool(self.cleaned_data[self.field])
+
+
+class ReadStateForm(StateForm):
+    what, field = "read state", "seen"
+    seen = forms.TypedChoiceField(choices=[("1", "read"), ("0", "unread")], coerce=lambda v: v == "1")
+
+
+class FlagStateForm(StateForm):
+    what, field = "flag state", "flagged"
+    flagged = forms.TypedChoiceField(choices=[("1", "flagged"), ("0", "not flagged")], coerce=lambda v: v == "1")

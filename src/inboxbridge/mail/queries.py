@@ -136,6 +136,7 @@ class Position:
 class MailFilter:
     folder: Folder | None = None
     unread: bool = False
+    flagged: bool = False
     query: str = ""
 
 
@@ -192,6 +193,8 @@ def _filtered(mailbox_id: int, filters: MailFilter, in_folder: Q | Exists | None
     emails = Email.objects.filter(mailbox_id=mailbox_id)
     if filters.unread:
         emails = emails.filter(is_seen=False)
+    if filters.flagged:
+        emails = emails.filter(is_flagged=True)
     if in_folder is not None:
         emails = emails.filter(in_folder)
     if filters.query:

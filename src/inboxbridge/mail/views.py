@@ -3,6 +3,8 @@ another user's ids answer 404 (never 403: that would confirm the id exists)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from inboxbridge.lib.html import sanitize_email_html
 from inboxbridge.mail import actions, downloads, queries
-from inboxbridge.mail.forms import ListForm, ReadStateForm
+from inboxbridge.mail.forms import FlagStateForm, ListForm, ReadStateForm, StateForm
 from inboxbridge.mail.timezones import in_browser_time_zone
 
 # The message frame: no scripts at all; images only from here (cid: parts) unless the reader asked
@@ -33,7 +35,7 @@ BODY_CSP = (
 def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpResponse:
     folder = get_object_or_404(queries.visible_folders(request.user), pk=folder_id) if folder_id else None
     form = ListForm(request.GET)
-    filters = queries.MailFilter(folder=folder, unread=form.unread_only, query=form.query)
+    filters = queries.MailFilter(folder=folder, unread=form.unread_only, flagged=form.flagged_only, query=form.query)
     page = queries.email_page(
         request.user, filters, before=form.position("before"), after=form.position("after")
     )
@@ -114,11 +116,23 @@ def email_body(request: HttpRequest, email_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def set_read_state(request: HttpRequest, email_id: int) -> HttpResponse:
+    return _set_state(request, email_id, ReadStateForm(request.POST), actions.mark_seen)
+
+
+@login_required
+@require_POST
+def set_flag_state(request: HttpRequest, email_id: int) -> HttpResponse:
+    return _set_state(request, email_id, FlagStateForm(request.POST), actions.mark_flagged)
+
+
+def _set_state(
+    request: HttpRequest, email_id: int, form: StateForm, mark: Callable[[list[int], bool], object]
+) -> HttpResponse:
+    """A state the reader switches on one email they may see, then back to the page they were on."""
     email = get_object_or_404(queries.visible_emails(request.user).only("id"), pk=email_id)
-    form = ReadStateForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest("Unknown read state.")
-    actions.mark_seen([email.pk], form.cleaned_data["seen"])
+        return HttpResponseBadRequest(f"Unknown {form.what}.")
+    mark([email.pk], form.state)
     return redirect(_safe_local(request, form.cleaned_data["next"]) or reverse("mail:list"))
 
 

@@ -211,6 +211,23 @@ def test_read_state_toggles_in_the_list(page, live_server, reader):
     assert not email.is_seen
 
 
+def test_flag_toggles_in_the_list_and_on_the_message(page, live_server, reader):
+    mailbox = make_mailbox(reader)
+    email = store(mailbox, message("Flag me", date=BASE), seen=True)
+    sign_in(page, live_server)
+    row = page.locator(f"#email-list tr[data-email-id='{email.pk}']")
+    row.get_by_role("button", name="Flag", exact=True).click()
+    page.locator(f"#email-list tr[data-email-id='{email.pk}']").get_by_role("button", name="Remove flag").wait_for()
+    email.refresh_from_db()
+    assert email.is_flagged and email.flags_pending
+    page.get_by_role("link", name="Flagged").click()
+    page.get_by_role("link", name="Flag me").click()
+    page.get_by_role("button", name="Remove flag").click()
+    page.get_by_role("button", name="Flag", exact=True).wait_for()
+    email.refresh_from_db()
+    assert not email.is_flagged
+
+
 def test_dates_follow_the_browser_time_zone(browser, live_server, reader):
     mailbox = make_mailbox(reader)
     store(mailbox, message("Zoned", date=datetime(2024, 7, 1, 12, 0, tzinfo=UTC)), seen=True)

@@ -47,19 +47,20 @@ def urls_of(data) -> dict[str, tuple[str, str]]:
         "folder": ("get", reverse("mail:folder", args=[folder(data["mailbox"]).pk])),
         "thread": ("get", reverse("mail:thread", args=[email.thread_id])),
         "read state": ("post", reverse("mail:set-read", args=[email.pk])),
+        "flag state": ("post", reverse("mail:set-flag", args=[email.pk])),
     }
 
 
 def test_the_owner_reaches_every_url(client, first_users_mail):
     client.force_login(first_users_mail["owner"])
     for name, (method, url) in urls_of(first_users_mail).items():
-        response = client.post(url, {"seen": "1"}) if method == "post" else client.get(url)
+        response = client.post(url, {"seen": "1", "flagged": "1"}) if method == "post" else client.get(url)
         assert response.status_code in (200, 302), name
 
 
 def test_a_second_user_gets_404_for_the_first_users_urls(intruder, first_users_mail):
     for name, (method, url) in urls_of(first_users_mail).items():
-        response = intruder.post(url, {"seen": "0"}) if method == "post" else intruder.get(url)
+        response = intruder.post(url, {"seen": "0", "flagged": "1"}) if method == "post" else intruder.get(url)
         assert response.status_code == 404, name
     email = Email.objects.get(pk=first_users_mail["email"].pk)
     assert not email.flags_pending  # the POST changed nothing

@@ -205,6 +205,37 @@ def test_read_and_unread_toggles(signed_in, mailbox, django_capture_on_commit_ca
     assert signed_in.get(reverse("mail:set-read", args=[email.pk])).status_code == 405
 
 
+def test_flag_toggles_and_the_flagged_filter(signed_in, mailbox, django_capture_on_commit_callbacks):
+    flagged = store(mailbox, message("Important one", date=BASE), seen=True)
+    store(mailbox, message("Ordinary one", date=BASE + timedelta(minutes=1)), seen=True)
+    back = reverse("mail:list") + "?flagged=1"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(reverse("mail:set-flag", args=[flagged.pk]), {"flagged": "1", "next": back})
+    assert response.status_code == 302 and response["Location"] == back
+    flagged.refresh_from_db()
+    assert flagged.is_flagged and flagged.flags_pending and flagged.is_seen
+    queued = DBTaskResult.objects.filter(task_path="inboxbridge.jobs.tasks.push_email_flags")
+    assert [r.args_kwargs["args"] for r in queued] == [[flagged.pk]]
+
+    html = signed_in.get(back).content.decode()
+    assert "Important one" in html and "Ordinary one" not in html
+    assert 'aria-label="Remove flag"' in html
+    page = signed_in.get(reverse("mail:detail", args=[flagged.pk])).content.decode()
+    assert ">Remove flag</button>" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(reverse("mail:set-flag", args=[flagged.pk]), {"flagged": "0"})
+    flagged.refresh_from_db()
+    assert not flagged.is_flagged
+    assert "No flagged mail." in signed_in.get(back).content.decode()
+    # Unchanged state: nothing to push; a wrong value is refused; GET is not a way to change it.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        signed_in.post(reverse("mail:set-flag", args=[flagged.pk]), {"flagged": "0"})
+    assert callbacks == []
+    assert signed_in.post(reverse("mail:set-flag", args=[flagged.pk]), {"flagged": "yes"}).status_code == 400
+    assert signed_in.get(reverse("mail:set-flag", args=[flagged.pk])).status_code == 405
+
+
 def test_a_message_page_shows_headers_text_and_attachments(signed_in, mailbox):
     email = store(mailbox, message(
         "Report", sender="Bob Sender <bob@elsewhere.test>", to="Alice <alice@example.test>",
