@@ -236,6 +236,26 @@ def test_flag_toggles_and_the_flagged_filter(signed_in, mailbox, django_capture_
     assert signed_in.get(reverse("mail:set-flag", args=[flagged.pk])).status_code == 405
 
 
+def test_a_message_page_lists_every_header_escaped(signed_in, mailbox):
+    email = store(mailbox, message("Headers", sender="<b>Bold</b> <bold@elsewhere.test>", message_id="hdr-1@x.test"))
+    html = signed_in.get(reverse("mail:detail", args=[email.pk])).content.decode()
+    start = html.index('<details class="all-headers">')
+    block = html[start:html.index("</details>", start)]
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td>(.*?)</td>', block))
+    assert rows["Message-ID"] == "&lt;hdr-1@x.test&gt;"
+    assert rows["Subject"] == "Headers"
+    assert "&lt;b&gt;Bold&lt;/b&gt;" in rows["From"] and "<b>" not in block
+
+
+def test_a_message_page_says_what_was_wrong_with_a_broken_message(signed_in, mailbox):
+    raw = (b"From: a@elsewhere.test\r\nSubject: Broken\r\nMessage-ID: <broken-1@x.test>\r\n"
+           b"Content-Type: multipart/mixed\r\n\r\nno boundary anywhere\r\n")
+    email = store(mailbox, raw)
+    html = signed_in.get(reverse("mail:detail", args=[email.pk])).content.decode()
+    assert "Problems found while reading this message: &#x27;multipart/mixed&#x27; without boundary parameter" in html
+    assert "no boundary anywhere" in html  # the body is still shown, read as text
+
+
 def test_a_message_page_shows_headers_text_and_attachments(signed_in, mailbox):
     email = store(mailbox, message(
         "Report", sender="Bob Sender <bob@elsewhere.test>", to="Alice <alice@example.test>",
