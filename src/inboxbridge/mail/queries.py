@@ -57,29 +57,11 @@ def visible_attachments(user: User) -> QuerySet[Attachment]:
     return Attachment.objects.filter(email__mailbox__in=visible_mailboxes(user))
 
 
-@dataclass(frozen=True)
-class FolderEntry:
-    folder: Folder
-    unread: int
-
-
-def folder_list(user: User) -> list[FolderEntry]:
-    """Folders to offer as filters, with their unread counts: those synchronised or still
-    holding mail, the inbox first."""
+def folder_list(user: User) -> list[Folder]:
+    """Folders to offer as filters: those synchronised or still holding mail, the inbox first."""
     has_mail = Exists(Placement.objects.filter(folder_id=OuterRef("pk")))
     folders = visible_folders(user).filter(Q(selected=True) | has_mail)
-    # Driven from the unread emails (the mailbox + is_seen index), usually a small part of the
-    # mail, rather than from every placement of every folder.
-    unread = dict(
-        Placement.objects.filter(email__in=visible_emails(user).filter(is_seen=False).values("id"))
-        .values_list("folder_id")
-        .annotate(n=Count("id"))
-        .values_list("folder_id", "n")
-    )
-    def inbox_first(f: Folder) -> tuple[bool, str]:
-        return (f.special_use.lower() != "\\inbox" and f.name.upper() != "INBOX", f.name)
-
-    return [FolderEntry(f, unread.get(f.pk, 0)) for f in sorted(folders, key=inbox_first)]
+    return sorted(folders, key=lambda f: (f.special_use.lower() != "\\inbox" and f.name.upper() != "INBOX", f.name))
 
 
 def unread_count(user: User) -> int:
