@@ -109,6 +109,15 @@ def retry_message(message: OutgoingMessage) -> bool:
     return bool(updated)
 
 
+def cancel_message(message: OutgoingMessage) -> bool:
+    """Take a message out of the queue for good, unless a worker is sending it right now (then it
+    goes out: the server may already have it). A task still on its way finds nothing to claim."""
+    updated = OutgoingMessage.objects.filter(
+        pk=message.pk, state__in=[OutgoingMessage.State.QUEUED, OutgoingMessage.State.FAILED]
+    ).update(state=OutgoingMessage.State.CANCELLED, claimed_until=None, task_due_at=None)
+    return bool(updated)
+
+
 def _dispatch_on_commit(message_id: int) -> None:
     # robust: a queue outage must not turn the saved message into an error page; the row is
     # committed and the scheduler hands it out (due_outgoing_messages).
@@ -154,9 +163,11 @@ def claim_outgoing_message(message_id: int) -> Claim:
 def record_sent(message: OutgoingMessage) -> None:
     now = timezone.now()
     # Also from QUEUED: the claim may have run out during a slow send and the row been requeued;
-    # the message did go, so it must not go again.
+    # the message did go, so it must not go again. And from CANCELLED, cancelled once requeued
+    # like that: it went all the same, and the outbox says so.
     OutgoingMessage.objects.filter(
-        pk=message.pk, state__in=[OutgoingMessage.State.SENDING, OutgoingMessage.State.QUEUED]
+        pk=message.pk,
+        state__in=[OutgoingMessage.State.SENDING, OutgoingMessage.State.QUEUED, OutgoingMessage.State.CANCELLED],
     ).update(state=OutgoingMessage.State.SENT, sent_at=now, claimed_until=None, task_due_at=None, last_error="")
     message.state, message.sent_at, message.last_error = OutgoingMessage.State.SENT, now, ""
 

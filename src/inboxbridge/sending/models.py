@@ -19,6 +19,7 @@ class OutgoingMessage(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     class CopyState(models.TextChoices):
         PENDING = "pending", "Not saved yet"
@@ -79,3 +80,7 @@ class OutgoingMessage(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.state == self.State.FAILED
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.FAILED)

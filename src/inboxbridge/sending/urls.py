@@ -13,4 +13,5 @@ urlpatterns = [
     path("reply-all/<int:email_id>/", views.reply_all, name="reply-all"),
     path("<int:message_id>/", views.outgoing_detail, name="detail"),
     path("<int:message_id>/retry/", views.retry, name="retry"),
+    path("<int:message_id>/cancel/", views.cancel, name="cancel"),
 ]

@@ -108,3 +108,14 @@ def retry(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
     else:
         messages.info(request, f"“{message}” is not waiting for a retry.")
     return redirect("sending:detail", message_id=message.pk)
+
+
+@login_required
+@require_POST
+def cancel(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
+    message = get_object_or_404(queries.visible_outgoing(request.user), pk=message_id)
+    if actions.cancel_message(message):
+        messages.success(request, f"“{message}” is cancelled and will not be sent.")
+    else:
+        messages.info(request, f"“{message}” can no longer be cancelled: it is being sent or was sent.")
+    return redirect("sending:detail", message_id=message.pk)

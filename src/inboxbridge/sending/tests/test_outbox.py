@@ -201,3 +201,34 @@ def test_every_scheduler_tick_hands_out_due_outbox_messages(other_mailbox, serve
     tick()
     sends = DBTaskResult.objects.filter(task_path__endswith="send_outgoing_message", args_kwargs__args=[message.pk])
     assert sends.count() == 1
+
+
+def test_a_cancelled_message_is_never_sent(other_mailbox, servers: FakeServers):
+    message = queue(other_mailbox, to="a@example.test", subject="Second thoughts")
+    assert actions.cancel_message(message)
+    assert send_outgoing_message.call(message.pk) == "skipped"  # the task already on its way
+    assert servers.sent == [] and servers.copies == []
+    assert reload(message).state == "cancelled"
+    assert actions.enqueue_due_outgoing_messages() == 0  # and the scheduler does not hand it out
+    assert not actions.cancel_message(message)  # cancelling twice changes nothing
+
+
+def test_a_message_being_sent_cannot_be_cancelled_and_goes_out(other_mailbox, servers: FakeServers):
+    message = queue(other_mailbox, to="a@example.test", subject="Too late")
+    claim = actions.claim_outgoing_message(message.pk)
+    assert claim.message is not None
+    assert not actions.cancel_message(message)
+    assert reload(message).state == "sending"
+
+
+def test_a_message_cancelled_after_its_claim_ran_out_but_sent_says_sent(other_mailbox, servers: FakeServers):
+    message = queue(other_mailbox, to="a@example.test", subject="Slow send")
+    claim = actions.claim_outgoing_message(message.pk)
+    assert claim.message is not None
+    # The worker is slow: its claim runs out, the row is queued again, and the user cancels it...
+    OutgoingMessage.objects.filter(pk=message.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    actions.due_outgoing_messages()
+    assert actions.cancel_message(message)
+    # ...then the worker's send completes: the server has it, so the outbox must say "sent".
+    actions.record_sent(claim.message)
+    assert reload(message).state == "sent"

@@ -117,6 +117,30 @@ def test_retry_requeues_a_failed_message(writer, other_mailbox, django_capture_o
     assert OutgoingMessage.objects.get(pk=failed.pk).state == "queued"
 
 
+def test_cancel_takes_a_queued_message_out_and_discards_a_failed_one(writer, other_mailbox):
+    queued = queue(other_mailbox, to="ann@example.test", subject="Not yet")
+    page = writer.get(reverse("sending:detail", args=[queued.pk])).content.decode()
+    assert "Cancel sending</button>" in page and "retry-button" not in page
+    answer = writer.post(reverse("sending:cancel", args=[queued.pk]), follow=True)
+    assert "“Not yet” is cancelled and will not be sent." in answer.content.decode()
+    assert OutgoingMessage.objects.get(pk=queued.pk).state == "cancelled"
+    page = writer.get(reverse("sending:detail", args=[queued.pk])).content.decode()
+    assert "cancel-button" not in page and 'data-state="cancelled"' in page
+
+    failed = queue(other_mailbox, to="ann@example.test", subject="Bounced")
+    OutgoingMessage.objects.filter(pk=failed.pk).update(state="failed", last_error="550 no")
+    assert "Discard</button>" in writer.get(reverse("sending:detail", args=[failed.pk])).content.decode()
+    writer.post(reverse("sending:cancel", args=[failed.pk]))
+    assert OutgoingMessage.objects.get(pk=failed.pk).state == "cancelled"
+
+    sent = queue(other_mailbox, to="ann@example.test", subject="Gone")
+    OutgoingMessage.objects.filter(pk=sent.pk).update(state="sent")
+    answer = writer.post(reverse("sending:cancel", args=[sent.pk]), follow=True)
+    assert "can no longer be cancelled" in answer.content.decode()
+    assert OutgoingMessage.objects.get(pk=sent.pk).state == "sent"
+    assert writer.get(reverse("sending:cancel", args=[sent.pk])).status_code == 405
+
+
 def test_other_users_get_404_on_every_url(client, other_mailbox, django_user_model):
     mine = queue(other_mailbox, to="ann@example.test", subject="Private plans")
     OutgoingMessage.objects.filter(pk=mine.pk).update(state="failed")
@@ -126,6 +150,7 @@ def test_other_users_get_404_on_every_url(client, other_mailbox, django_user_mod
     client.force_login(intruder)
     assert client.get(reverse("sending:detail", args=[mine.pk])).status_code == 404
     assert client.post(reverse("sending:retry", args=[mine.pk])).status_code == 404
+    assert client.post(reverse("sending:cancel", args=[mine.pk])).status_code == 404
     assert client.get(reverse("sending:reply", args=[parent.pk])).status_code == 404
     assert client.post(reverse("sending:reply", args=[parent.pk]), {"to": "x@example.test"}).status_code == 404
     assert client.get(reverse("sending:reply-all", args=[parent.pk])).status_code == 404
