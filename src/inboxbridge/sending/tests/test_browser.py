@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
 
 from inboxbridge.sending.models import OutgoingMessage
-from inboxbridge.sending.tests.conftest import new_recipient, wait_for_messages
+from inboxbridge.sending.tests.conftest import fetch_all, new_recipient, wait_for_messages
 
 pytestmark = [pytest.mark.browser, pytest.mark.mailserver, pytest.mark.django_db(transaction=True)]
 
@@ -49,3 +50,38 @@ def test_compose_and_send_in_the_browser(browser_context, live_server, connect_o
     assert received["Subject"] == "Lunch on Friday?" and received["Message-ID"] == f"<{outgoing.message_id}>"
     assert received.get_content().replace("\r\n", "\n") == "Hi Erin,\nlunch on Friday?\nDana\n"
     assert len(wait_for_messages(mail_settings, mailbox.email_address, "Sent")) == 1
+
+
+def test_cancel_before_a_worker_runs_and_nothing_is_sent(browser_context, live_server, connect_office365_mailbox,
+                                                         mail_settings, django_user_model):
+    owner = django_user_model.objects.create_user("fay", "fay@example.test", "fay-password-1")
+    connect_office365_mailbox(owner=owner)
+    to = new_recipient(mail_settings, "gil")
+
+    page = browser_context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "fay")
+    page.fill("input[name=password]", "fay-password-1")
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live_server.url}/mail/")
+    page.click("nav.menu a:has-text('Compose')")
+    page.fill("#id_to", to)
+    page.fill("#id_subject", "Sent in anger")
+    page.fill("#id_body", "On second thoughts, no.")
+    page.click("#send-button")
+    page.wait_for_selector("#outbox")
+    page.click("#outbox a:has-text('Sent in anger')")
+    page.click("#cancel-button")
+    page.wait_for_selector("text=is cancelled and will not be sent.")
+    assert page.inner_text("#outgoing-message [data-state]") == "Cancelled"
+
+    call_command("db_worker", "--batch", verbosity=0)  # the task queued with the message
+
+    assert OutgoingMessage.objects.get().state == "cancelled"
+    [task] = DBTaskResult.objects.filter(task_path="inboxbridge.sending.tasks.send_outgoing_message")
+    assert task.return_value == "skipped"  # no SMTP submission was made
+    client = mail_settings.imap(to)
+    try:
+        assert fetch_all(client, "INBOX") == []
+    finally:
+        client.logout()
