@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -37,6 +38,9 @@ MAX_RETRY = timedelta(hours=1)
 DISPATCH_GRACE = timedelta(minutes=5)
 # Sends jump the queue ahead of syncs where the backend orders by priority.
 SEND_PRIORITY = 10
+# The copy in Sent is saved right after the send; one still pending this long after was left
+# by a stopped worker and is handed out again (a slower save than this would be saved twice).
+COPY_GRACE = timedelta(minutes=10)
 ERROR_MAX_CHARS = 2000
 INTERRUPTED = ("The worker stopped while this message was being sent; it is sent again. If it had "
                "already gone out, recipients may get it twice (with the same Message-ID).")
@@ -168,7 +172,8 @@ def record_sent(message: OutgoingMessage) -> None:
     OutgoingMessage.objects.filter(
         pk=message.pk,
         state__in=[OutgoingMessage.State.SENDING, OutgoingMessage.State.QUEUED, OutgoingMessage.State.CANCELLED],
-    ).update(state=OutgoingMessage.State.SENT, sent_at=now, claimed_until=None, task_due_at=None, last_error="")
+    ).update(state=OutgoingMessage.State.SENT, sent_at=now, claimed_until=None, task_due_at=None, last_error="",
+             copy_due_at=now + COPY_GRACE)
     message.state, message.sent_at, message.last_error = OutgoingMessage.State.SENT, now, ""
 
 
@@ -201,8 +206,37 @@ def record_failure(
 def record_sent_copy(message: OutgoingMessage, error: str = "") -> None:
     """The copy in the Sent folder: saved, or why not (the message itself went out either way)."""
     state = OutgoingMessage.CopyState.FAILED if error else OutgoingMessage.CopyState.SAVED
-    OutgoingMessage.objects.filter(pk=message.pk).update(sent_copy=state, sent_copy_error=_safe(error))
+    OutgoingMessage.objects.filter(pk=message.pk).update(sent_copy=state, sent_copy_error=_safe(error),
+                                                         copy_due_at=None)
     message.sent_copy, message.sent_copy_error = state, _safe(error)
+
+
+def save_copy_again(message: OutgoingMessage) -> bool:
+    """The user asks again for the copy in Sent that could not be saved; a worker saves it."""
+    from inboxbridge.sending.tasks import save_sent_copy
+
+    updated = OutgoingMessage.objects.filter(
+        pk=message.pk, state=OutgoingMessage.State.SENT, sent_copy=OutgoingMessage.CopyState.FAILED
+    ).update(sent_copy=OutgoingMessage.CopyState.PENDING, sent_copy_error="", copy_due_at=timezone.now() + COPY_GRACE)
+    if updated:
+        transaction.on_commit(partial(save_sent_copy.enqueue, message.pk), robust=True)
+    return bool(updated)
+
+
+@transaction.atomic
+def due_sent_copies(*, limit: int = 100) -> list[int]:
+    """For the scheduler: sent messages whose copy in Sent is still pending past its time (the
+    worker stopped between sending and saving it), each handed out once per COPY_GRACE."""
+    now = timezone.now()
+    due = OutgoingMessage.objects.filter(
+        state=OutgoingMessage.State.SENT, sent_copy=OutgoingMessage.CopyState.PENDING
+    ).filter(Q(copy_due_at__isnull=True) | Q(copy_due_at__lte=now)).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    if ids:
+        OutgoingMessage.objects.filter(pk__in=ids).update(copy_due_at=now + COPY_GRACE)
+    return ids
 
 
 def dispatch(message_id: int, *, at: datetime | None = None) -> bool:
@@ -260,8 +294,16 @@ def due_outgoing_messages(*, limit: int = 100) -> list[int]:
 
 
 def enqueue_due_outgoing_messages(*, limit: int = 100) -> int:
-    """The scheduler's one call: hand out what `due_outgoing_messages` finds; returns how many."""
-    from inboxbridge.sending.tasks import send_outgoing_message
+    """The scheduler's one call: hand out what `due_outgoing_messages` finds, and the copies in
+    Sent that `due_sent_copies` finds; returns how many messages were handed out."""
+    from inboxbridge.sending.tasks import save_sent_copy, send_outgoing_message
+
+    for message_id in due_sent_copies(limit=limit):
+        try:
+            save_sent_copy.enqueue(message_id)
+        except Exception:
+            logger.exception("Could not enqueue the Sent copy of message %s; it is handed out again later",
+                             message_id)
 
     task = send_outgoing_message
     if task.get_backend().supports_priority:

@@ -158,6 +158,18 @@ def _smtp_failure(error: smtp.SmtpError, mailbox: Mailbox, *, refreshed: bool = 
 # -- the copy in Sent --------------------------------------------------------------------------
 
 
+def save_pending_sent_copy(message_id: int) -> str:
+    """For a handed-out copy (after a stopped worker, or asked for again): save it unless it was
+    saved meanwhile."""
+    message = OutgoingMessage.objects.select_related("mailbox").filter(
+        pk=message_id, state=OutgoingMessage.State.SENT, sent_copy=OutgoingMessage.CopyState.PENDING
+    ).first()
+    if message is None:
+        return "skipped"
+    save_sent_copy(message)
+    return "saved" if message.sent_copy == OutgoingMessage.CopyState.SAVED else "failed"
+
+
 def save_sent_copy(message: OutgoingMessage) -> None:
     """File the sent message in the mailbox's Sent folder, read (\\Seen). A failure is recorded on
     the message and changes nothing else: the message went out."""

@@ -56,6 +56,9 @@ class OutgoingMessage(models.Model):
 
     sent_copy = models.CharField(max_length=10, choices=CopyState.choices, default=CopyState.PENDING)
     sent_copy_error = models.TextField(blank=True)
+    # While the copy is pending: when a worker takes it (again) if it is not saved by then. The
+    # worker that sent the message saves it at once; past this, a stopped worker left it.
+    copy_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -80,6 +83,10 @@ class OutgoingMessage(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.state == self.State.FAILED
+
+    @property
+    def can_save_copy_again(self) -> bool:
+        return self.state == self.State.SENT and self.sent_copy == self.CopyState.FAILED
 
     @property
     def can_cancel(self) -> bool:

@@ -16,3 +16,11 @@ def send_outgoing_message(message_id: int) -> str:
     from inboxbridge.sending.delivery import send_message
 
     return send_message(message_id)
+
+
+@task()
+def save_sent_copy(message_id: int) -> str:
+    """Save the copy in Sent of a sent message if it is still pending; returns saved / skipped."""
+    from inboxbridge.sending.delivery import save_pending_sent_copy
+
+    return save_pending_sent_copy(message_id)

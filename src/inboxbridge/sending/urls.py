@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:message_id>/", views.outgoing_detail, name="detail"),
     path("<int:message_id>/retry/", views.retry, name="retry"),
     path("<int:message_id>/cancel/", views.cancel, name="cancel"),
+    path("<int:message_id>/save-copy/", views.save_copy, name="save-copy"),
 ]

@@ -3,6 +3,7 @@ sending queries), so another user's ids answer 404, never 403."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from inboxbridge.mail.queries import visible_emails
 from inboxbridge.sending import actions, mime, queries
 from inboxbridge.sending.addresses import format_addresses
 from inboxbridge.sending.forms import ComposeForm
+from inboxbridge.sending.models import OutgoingMessage
 
 OUTBOX_PAGE_SIZE = 50
 
@@ -113,9 +115,24 @@ def retry(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def cancel(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
+    return _act(request, message_id, actions.cancel_message, done="“{}” is cancelled and will not be sent.",
+                refused="“{}” can no longer be cancelled: it is being sent or was sent.")
+
+
+@login_required
+@require_POST
+def save_copy(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
+    return _act(request, message_id, actions.save_copy_again,
+                done="A copy of “{}” is being saved in the Sent folder.",
+                refused="“{}” has no copy waiting to be saved again.")
+
+
+def _act(request: AuthenticatedRequest, message_id: int, action: Callable[[OutgoingMessage], bool], *,
+         done: str, refused: str) -> HttpResponse:
+    """One of the outbox's buttons on a message the user may see; back to the message, saying what happened."""
     message = get_object_or_404(queries.visible_outgoing(request.user), pk=message_id)
-    if actions.cancel_message(message):
-        messages.success(request, f"“{message}” is cancelled and will not be sent.")
+    if action(message):
+        messages.success(request, done.format(message))
     else:
-        messages.info(request, f"“{message}” can no longer be cancelled: it is being sent or was sent.")
+        messages.info(request, refused.format(message))
     return redirect("sending:detail", message_id=message.pk)

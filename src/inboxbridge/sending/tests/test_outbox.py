@@ -232,3 +232,48 @@ def test_a_message_cancelled_after_its_claim_ran_out_but_sent_says_sent(other_ma
     # ...then the worker's send completes: the server has it, so the outbox must say "sent".
     actions.record_sent(claim.message)
     assert reload(message).state == "sent"
+
+
+def test_a_copy_left_by_a_stopped_worker_is_saved_once_later(other_mailbox, servers: FakeServers):
+    from inboxbridge.sending.tasks import save_sent_copy
+
+    message = queue(other_mailbox, to="a@example.test", subject="Crash after send")
+    claim = actions.claim_outgoing_message(message.pk)
+    assert claim.message is not None
+    actions.record_sent(claim.message)  # ...and the worker stops before saving the copy
+    assert reload(message).sent_copy == "pending"
+    assert actions.due_sent_copies() == []  # the sending worker may still be saving it
+    OutgoingMessage.objects.filter(pk=message.pk).update(copy_due_at=timezone.now() - timedelta(seconds=1))
+    DBTaskResult.objects.all().delete()
+
+    assert actions.enqueue_due_outgoing_messages() == 0  # no message to send...
+    [task] = DBTaskResult.objects.all()  # ...but its copy handed out, once
+    assert task.task_path == "inboxbridge.sending.tasks.save_sent_copy" and task.args_kwargs["args"] == [message.pk]
+    assert actions.due_sent_copies() == []
+    assert save_sent_copy.call(message.pk) == "saved"
+    assert save_sent_copy.call(message.pk) == "skipped"  # a duplicate task saves nothing more
+    [(folder, _data, flags)] = servers.copies
+    assert folder == "Sent Items" and flags == ("\\Seen",)
+    message = reload(message)
+    assert (message.sent_copy, message.copy_due_at) == ("saved", None)
+    assert servers.sent == []  # the message itself is not sent again
+
+
+def test_a_failed_copy_is_saved_again_when_asked(other_mailbox, servers: FakeServers,
+                                                 django_capture_on_commit_callbacks):
+    from inboxbridge.sending.tasks import save_sent_copy
+
+    servers.copy_error = ImapError("APPEND Sent Items: NO [OVERQUOTA] Quota exceeded")
+    message = queue(other_mailbox, to="a@example.test")
+    assert send_outgoing_message.call(message.pk) == "sent"
+    message = reload(message)
+    assert message.can_save_copy_again and actions.due_sent_copies() == []  # not retried by itself
+    servers.copy_error = None
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.save_copy_again(message)
+    assert not actions.save_copy_again(message)  # already on its way
+    [task] = DBTaskResult.objects.all()
+    assert task.task_path == "inboxbridge.sending.tasks.save_sent_copy"
+    assert save_sent_copy.call(message.pk) == "saved"
+    assert len(servers.copies) == 1 and reload(message).sent_copy == "saved"

@@ -141,6 +141,20 @@ def test_cancel_takes_a_queued_message_out_and_discards_a_failed_one(writer, oth
     assert writer.get(reverse("sending:cancel", args=[sent.pk])).status_code == 405
 
 
+def test_a_copy_that_could_not_be_saved_can_be_asked_for_again(writer, other_mailbox):
+    sent = queue(other_mailbox, to="ann@example.test", subject="Quota")
+    OutgoingMessage.objects.filter(pk=sent.pk).update(
+        state="sent", sent_copy="failed", sent_copy_error="The message was sent, but its copy could not be saved")
+    page = writer.get(reverse("sending:detail", args=[sent.pk])).content.decode()
+    assert "its copy could not be saved" in page and "save-copy-button" in page
+    answer = writer.post(reverse("sending:save-copy", args=[sent.pk]), follow=True)
+    page = answer.content.decode()
+    assert "is being saved in the Sent folder" in page and "save-copy-button" not in page
+    assert OutgoingMessage.objects.get(pk=sent.pk).sent_copy == "pending"
+    again = writer.post(reverse("sending:save-copy", args=[sent.pk]), follow=True)
+    assert "has no copy waiting to be saved again" in again.content.decode()
+
+
 def test_other_users_get_404_on_every_url(client, other_mailbox, django_user_model):
     mine = queue(other_mailbox, to="ann@example.test", subject="Private plans")
     OutgoingMessage.objects.filter(pk=mine.pk).update(state="failed")
@@ -151,6 +165,7 @@ def test_other_users_get_404_on_every_url(client, other_mailbox, django_user_mod
     assert client.get(reverse("sending:detail", args=[mine.pk])).status_code == 404
     assert client.post(reverse("sending:retry", args=[mine.pk])).status_code == 404
     assert client.post(reverse("sending:cancel", args=[mine.pk])).status_code == 404
+    assert client.post(reverse("sending:save-copy", args=[mine.pk])).status_code == 404
     assert client.get(reverse("sending:reply", args=[parent.pk])).status_code == 404
     assert client.post(reverse("sending:reply", args=[parent.pk]), {"to": "x@example.test"}).status_code == 404
     assert client.get(reverse("sending:reply-all", args=[parent.pk])).status_code == 404
