@@ -105,6 +105,9 @@ class Folder(models.Model):
     highestmodseq = models.BigIntegerField(null=True, blank=True)
     sync_since = models.DateField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Its unread emails, for My Emails: counted again after every sync run that changed mail and
+    # kept in step with the reader's own clicks (inboxbridge.mail.actions), not counted per page.
+    unread_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mailbox", "name"], name="unique_folder_name")]

@@ -149,7 +149,8 @@ def sync_mailbox(
     if result.error:
         result.complete = False
         logger.info("Mailbox %s: sync stopped: %s", mailbox.pk, result.error)
-    store.mark_finished(mailbox.pk, backlog=run.backlog if run and run.planned_all else None, error=result.error)
+    store.mark_finished(mailbox.pk, backlog=run.backlog if run and run.planned_all else None, error=result.error,
+                        changed=bool(result.fetched or result.updated or result.deleted))
     return result
 
 

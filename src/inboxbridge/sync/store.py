@@ -17,6 +17,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 
+from inboxbridge.mail.actions import count_unread
 from inboxbridge.mail.models import Attachment, Blob, Email, Placement, Thread
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.sync.bulk import insert_rows, raise_latest
@@ -361,9 +362,12 @@ def mark_started(mailbox_id: int) -> None:
     Mailbox.objects.filter(pk=mailbox_id).update(state=Mailbox.State.SYNCING, last_sync_at=timezone.now())
 
 
-def mark_finished(mailbox_id: int, *, backlog: int | None, error: str = "") -> None:
+def mark_finished(mailbox_id: int, *, backlog: int | None, error: str = "", changed: bool = False) -> None:
     """Record the outcome; a mailbox waiting for Reconnect stays Disabled. backlog None = unknown
-    (the run failed before it could plan): the last known figure stays."""
+    (the run failed before it could plan): the last known figure stays. `changed`: the run
+    stored, deleted or re-flagged mail, so the folders' unread counts are counted again."""
+    if changed:
+        count_unread(mailbox_id)
     fields: dict[str, Any] = {"message_count": Email.objects.filter(mailbox_id=mailbox_id).count(),
                               "last_error": error[:2000]}
     if backlog is not None:

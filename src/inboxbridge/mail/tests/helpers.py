@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from inboxbridge.mail.actions import count_unread
 from inboxbridge.mail.blobs import attachment_store
 from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.models import Folder, Mailbox
@@ -86,4 +87,5 @@ def store(
     # As the sync does: attachment contents into the configured store (files, or the database).
     [item] = prepared([fetched], 25 * 1024 * 1024, attachment_store())
     store_batch(mailbox.pk, target.pk, [item], last_uid=item.uid)
+    count_unread(mailbox.pk)  # as at the end of the sync run
     return Email.objects.filter(mailbox=mailbox, placements__folder=target, placements__uid=item.uid).get()

@@ -59,6 +59,9 @@ def test_list_filters_and_search(page, live_server, reader):
     sign_in(page, live_server)
     assert listed(page) == ["Re: Budget 2026", "Team lunch", "Budget 2026"]
     assert page.locator("#email-list tr.unread td.summary > a").all_inner_texts() == ["Team lunch"]
+    folders = page.get_by_role("navigation", name="Folders")
+    assert folders.locator(".unread-count").all_inner_texts() == ["1"]  # the inbox's; Sent Items has none
+    assert folders.get_by_role("link", name="Inbox").inner_text() == "Inbox 1"
 
     page.get_by_role("link", name=re.compile(r"^Unread \(1\)$")).click()
     page.wait_for_url(re.compile(r"unread=1"))

@@ -15,6 +15,7 @@ from inboxbridge.lib.content_store import ContentStore
 from inboxbridge.mail.models import Attachment, Email, Placement
 from inboxbridge.mail.queries import MailFilter, Position, email_page
 from inboxbridge.mail.tests.helpers import folder, make_mailbox, message, store
+from inboxbridge.mailboxes.models import Folder
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,38 @@ def test_folder_and_unread_filters(signed_in, mailbox):
     unread_sent = signed_in.get(reverse("mail:folder", args=[sent.pk]) + "?unread=1")
     assert subjects(unread_sent) == []
     assert "No unread mail." in unread_sent.content.decode()
+
+
+
+def folder_counts(client) -> dict[str, str]:
+    html = client.get(reverse("mail:list")).content.decode()
+    start = html.index('<nav class="folders card"')
+    nav = html[start:html.index("</nav>", start)]
+    return dict(re.findall(r'>([^<>]+?)(?: <span class="unread-count" title="Unread">(\d+)</span>)?</a>', nav))
+
+
+def test_each_folder_shows_its_unread_count_and_follows_the_readers_clicks(signed_in, mailbox, alice,
+                                                                           django_capture_on_commit_callbacks):
+    sent = folder(mailbox, "Sent Items")
+    archive = Folder.objects.create(mailbox=mailbox, name="Archive", display_name="Archive", selected=True)
+    for n in range(3):
+        store(mailbox, message(f"Unread {n}", date=BASE + timedelta(minutes=n)))
+    store(mailbox, message("Read one", date=BASE), seen=True)
+    store(mailbox, message("Sent by me", date=BASE), in_folder=sent, seen=True)
+    kept = store(mailbox, message("Kept", date=BASE, message_id="kept@x.test"), in_folder=archive)
+    store(mailbox, message("Kept", date=BASE, message_id="kept@x.test"), in_folder=folder(mailbox))  # in both
+    # Another user's unread mail counts for nobody else.
+    other = make_mailbox(type(alice).objects.create_user("bob", "bob@example.test", "bob-password-1"))
+    store(other, message("Not Alice's"))
+
+    assert folder_counts(signed_in) == {"All mail": "", "Inbox": "4", "Archive": "1", "Sent Items": ""}
+    # Reading the email that is in two folders lowers both counts at once, without a sync.
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.get(reverse("mail:detail", args=[kept.pk]))
+    assert folder_counts(signed_in) == {"All mail": "", "Inbox": "3", "Archive": "", "Sent Items": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(reverse("mail:set-read", args=[kept.pk]), {"seen": "0"})
+    assert folder_counts(signed_in) == {"All mail": "", "Inbox": "4", "Archive": "1", "Sent Items": ""}
 
 
 def test_search_finds_subject_sender_and_body_words_by_prefix(signed_in, mailbox):

@@ -171,6 +171,11 @@ def test_seen_on_the_server_shows_up_locally(sync_case: SyncCase) -> None:
     uid = append(sync_case.client, "INBOX", make_message("Read elsewhere"))
     append(sync_case.client, "INBOX", make_message("Still unread"))
     engine.sync_mailbox(sync_case.mailbox.pk)
+
+    def inbox_unread() -> int:
+        return Folder.objects.get(mailbox=sync_case.mailbox, name="INBOX").unread_count
+
+    assert inbox_unread() == 2
     sync_case.client.select("INBOX")
     sync_case.client.uid("STORE", str(uid), "+FLAGS", "(\\Seen \\Flagged)")
     sync_case.client.close()
@@ -179,11 +184,13 @@ def test_seen_on_the_server_shows_up_locally(sync_case: SyncCase) -> None:
 
     assert (result.updated, result.fetched) == (1, 0)
     assert Email.objects.get(subject="Read elsewhere").is_seen
+    assert inbox_unread() == 1
     assert_in_step(sync_case.mailbox, sync_case.client, ["INBOX"])
     sync_case.client.select("INBOX")
     sync_case.client.uid("STORE", str(uid), "-FLAGS", "(\\Seen)")
     sync_case.client.close()
     assert engine.sync_mailbox(sync_case.mailbox.pk).updated == 1
+    assert inbox_unread() == 2
     assert_in_step(sync_case.mailbox, sync_case.client, ["INBOX"])
 
 
@@ -199,6 +206,7 @@ def test_deleted_on_the_server_is_deleted_locally(sync_case: SyncCase) -> None:
 
     assert result.deleted == 1
     assert not Email.objects.filter(subject="Doomed 1").exists()
+    assert Folder.objects.get(mailbox=sync_case.mailbox, name="INBOX").unread_count == 2
     assert_in_step(sync_case.mailbox, sync_case.client, ["INBOX"])
 
 
