@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "inboxbridge.sync",
     "inboxbridge.jobs",
     "inboxbridge.sending",
+    "inboxbridge.signin",
 ]
 
 MIDDLEWARE = [

@@ -60,3 +60,15 @@ def enable_email_sync(actor: User, fingerprint: str) -> None:
 def disable_email_sync(actor: User) -> None:
     _set(store.EMAIL_SYNC_ENABLED, "0", actor)
     record_audit_event(actor, "microsoft_settings.disabled", store.EMAIL_SYNC_ENABLED.label)
+
+
+@transaction.atomic
+def save_options(actor: User, values: dict[store.Option, str], *, audit: str) -> list[str]:
+    """Store plain (not secret) options; returns the labels of those that changed."""
+    current = store.get_many(tuple(values))
+    changed = [option.label for option, value in values.items() if current[option.key] != value]
+    for option, value in values.items():
+        _set(option, value, actor)
+    if changed:
+        record_audit_event(actor, audit, changed=changed)
+    return changed

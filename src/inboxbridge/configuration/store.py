@@ -27,6 +27,8 @@ CLIENT_ID = Option("microsoft.client_id", "Application (client) ID", "MICROSOFT_
 CLIENT_SECRET = Option("microsoft.client_secret", "Client Secret", "MICROSOFT_CLIENT_SECRET", secret=True)
 TENANT_ID = Option("microsoft.tenant_id", "Directory (tenant) ID", "MICROSOFT_TENANT_ID")
 EMAIL_SYNC_ENABLED = Option("microsoft.email_sync_enabled", "oAuth 2.0 for Office 365 emails sync")
+SIGN_IN_ENABLED = Option("microsoft.sign_in_enabled", "Sign in with Microsoft")
+SIGN_IN_DOMAINS = Option("microsoft.sign_in_domains", "Domains whose accounts may link themselves")
 # Fingerprint of the credentials last proven by a successful authorization.
 VERIFIED_FINGERPRINT = Option("microsoft.verified_fingerprint", "Verified credentials")
 

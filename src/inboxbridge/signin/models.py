@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class MicrosoftLogin(models.Model):
+    """A Microsoft account (directory `tid`, object `oid`: Microsoft's stable ids, never the email)
+    that may sign in as `user`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="microsoft_logins")
+    tid = models.CharField(max_length=64)
+    oid = models.CharField(max_length=64)
+    username = models.CharField(max_length=320, help_text="The account's sign-in name when it was linked.")
+    linked_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tid", "oid"], name="one_user_per_microsoft_account")]
+
+    def __str__(self) -> str:
+        return self.username

@@ -1,0 +1,154 @@
+"""Sign in with Microsoft through the identity platform stand-in and the one Redirect URI: who gets
+in, who is refused and why, linking an account, and the settings that switch it on."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from tests.fixtures import sign_in_without_browser
+
+from inboxbridge.accounts.models import AuditEvent
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.signin import actions
+from inboxbridge.signin.models import MicrosoftLogin
+
+pytestmark = pytest.mark.django_db
+CALLBACK = reverse("microsoft:callback")
+
+
+@pytest.fixture
+def sign_in_on(enabled_microsoft, admin_user):
+    actions.save_sign_in_settings(admin_user, enabled=True, domains=[])
+    return enabled_microsoft
+
+
+def microsoft_account(identity, email: str | None = None) -> str:
+    email = email or f"ann-{uuid.uuid4().hex[:8]}@example.test"
+    identity.add_user(email, "pw-1", name="Ann")
+    return email
+
+
+def sign_in_with_microsoft(client: Client, identity, email: str, *, next_url: str = "", start: str = "") -> object:
+    response = client.post(start or reverse("signin:start"), {"next": next_url})
+    assert response.status_code == 302 and response["Location"].startswith(identity.authority_host)
+    answer = sign_in_without_browser(response["Location"], email, "pw-1", str(identity.ca_file))
+    return client.get(CALLBACK, answer)
+
+
+def signed_in_as(client: Client) -> str:
+    response = client.get(reverse("signin:mine"))
+    return response.context["user"].get_username() if response.status_code == 200 else ""
+
+
+def test_the_login_page_offers_microsoft_only_once_enabled(client, enabled_microsoft, admin_user):
+    assert "Sign in with Microsoft" not in client.get(reverse("accounts:login")).content.decode()
+    assert client.post(reverse("signin:start")).status_code == 302  # back to the login page...
+    assert "not available" in client.get(reverse("accounts:login")).content.decode()  # ...saying why
+    actions.save_sign_in_settings(admin_user, enabled=True, domains=[])
+    assert 'id="sign-in-with-microsoft"' in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_an_allowed_domain_links_its_account_at_the_first_sign_in(client, sign_in_on, identity, admin_user,
+                                                                   django_user_model):
+    email = microsoft_account(identity)
+    ann = django_user_model.objects.create_user("ann", email.upper(), "ann-password-1")
+    actions.save_sign_in_settings(admin_user, enabled=True, domains=["example.test"])
+
+    response = sign_in_with_microsoft(client, identity, email, next_url="/mail/")
+    assert response.status_code == 302 and response["Location"] == "/mail/"
+    assert signed_in_as(client) == "ann"
+    link = MicrosoftLogin.objects.get(user=ann)
+    assert link.username == email and link.last_used_at is not None
+    assert AuditEvent.objects.filter(action="signin.linked", target=email).exists()
+    assert AuditEvent.objects.filter(action="signin.microsoft", actor=ann).exists()
+
+    # Linked by its ids: the account keeps signing in as Ann after her email here changes and the
+    # domain is no longer allowed.
+    django_user_model.objects.filter(pk=ann.pk).update(email="ann@elsewhere.test")
+    actions.save_sign_in_settings(admin_user, enabled=True, domains=[])
+    other = Client()
+    assert sign_in_with_microsoft(other, identity, email).status_code == 302
+    assert signed_in_as(other) == "ann"
+
+
+def test_an_account_nobody_linked_is_refused_and_nobody_is_signed_in(client, sign_in_on, identity, django_user_model):
+    email = microsoft_account(identity)
+    django_user_model.objects.create_user("ann", email, "ann-password-1")  # same email, but no allowed domain
+    response = sign_in_with_microsoft(client, identity, email)
+    assert response.status_code == 403
+    assert "not linked to a user here" in response.content.decode()
+    assert signed_in_as(client) == "" and not MicrosoftLogin.objects.exists()
+
+
+def test_the_owner_of_a_connected_mailbox_signs_in_with_its_account(client, sign_in_on, identity,
+                                                                    django_user_model):
+    account = identity.add_user(f"owner-{uuid.uuid4().hex[:6]}@example.test", "pw-1")
+    owner = django_user_model.objects.create_user("olga", "olga@company.test", "olga-password-1")
+    # As connecting the mailbox left it: the account's directory and object ids on the mailbox.
+    Mailbox.objects.create(owner=owner, email_address=account.email, account_type=Mailbox.AccountType.OFFICE365,
+                           ms_tid=account.tid, ms_oid=account.oid)
+    assert sign_in_with_microsoft(client, identity, account.email).status_code == 302
+    assert signed_in_as(client) == "olga"
+    assert MicrosoftLogin.objects.get().user == owner
+
+
+def test_an_open_redirect_in_next_is_ignored(client, sign_in_on, identity, admin_user, django_user_model):
+    email = microsoft_account(identity)
+    django_user_model.objects.create_user("ann", email, "ann-password-1")
+    actions.save_sign_in_settings(admin_user, enabled=True, domains=["example.test"])
+    response = sign_in_with_microsoft(client, identity, email, next_url="https://evil.example/")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+
+
+def test_a_user_links_an_account_in_my_configuration_then_signs_in_with_it(client, sign_in_on, identity,
+                                                                            django_user_model):
+    bob = django_user_model.objects.create_user("bob", "bob@company.test", "bob-password-1")
+    email = microsoft_account(identity)  # another address than Bob's: linking does not need one
+    client.force_login(bob)
+    response = sign_in_with_microsoft(client, identity, email, start=reverse("signin:link"))
+    assert response.status_code == 302
+    page = client.get(reverse("signin:mine")).content.decode()
+    assert f"You can now sign in with the Microsoft account {email}." in page and email in page
+    client.logout()
+    assert sign_in_with_microsoft(client, identity, email).status_code == 302
+    assert signed_in_as(client) == "bob"
+
+    # The same account cannot be linked by a second user.
+    eve = django_user_model.objects.create_user("eve", "eve@company.test", "eve-password-1")
+    other = Client()
+    other.force_login(eve)
+    sign_in_with_microsoft(other, identity, email, start=reverse("signin:link"))
+    assert "already signs in as another user" in other.get(reverse("signin:mine")).content.decode()
+    assert list(MicrosoftLogin.objects.values_list("user__username", flat=True)) == ["bob"]
+
+    # Unlinked: refused again.
+    client.force_login(bob)
+    client.post(reverse("signin:unlink", args=[MicrosoftLogin.objects.get().pk]))
+    client.logout()
+    assert sign_in_with_microsoft(client, identity, email).status_code == 403
+
+
+def test_a_locked_user_is_refused(client, sign_in_on, identity, django_user_model):
+    carl = django_user_model.objects.create_user("carl", "carl@company.test", "carl-password-1", is_active=False)
+    account = identity.add_user(f"carl-{uuid.uuid4().hex[:6]}@example.test", "pw-1")
+    MicrosoftLogin.objects.create(user=carl, tid=account.tid, oid=account.oid, username=account.email)
+    response = sign_in_with_microsoft(client, identity, account.email)
+    assert response.status_code == 403 and "This user is locked" in response.content.decode()
+    assert signed_in_as(client) == ""
+
+
+def test_the_settings_page_is_for_administrators(client, enabled_microsoft, admin_user, plain_user):
+    client.force_login(plain_user)
+    assert client.get(reverse("signin:settings")).status_code in (302, 403)
+    client.force_login(admin_user)
+    page = client.get(reverse("signin:settings")).content.decode()
+    assert "/oauth2/microsoft/callback" in page
+    response = client.post(reverse("signin:settings"), {"enabled": "on", "domains": "Contoso.test, not a domain"})
+    assert "Not a domain name: not a domain." in response.content.decode()
+    client.post(reverse("signin:settings"), {"enabled": "on", "domains": "Contoso.test, @fabrikam.test"})
+    page = client.get(reverse("signin:settings")).content.decode()
+    assert 'value="contoso.test, fabrikam.test"' in page
+    assert AuditEvent.objects.filter(action="signin.settings_changed").exists()

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from inboxbridge.accounts.permissions import admin_required
+from inboxbridge.accounts.types import AuthenticatedRequest
+from inboxbridge.configuration import store
+from inboxbridge.microsoft import client, flows
+from inboxbridge.microsoft.config import load_config
+from inboxbridge.microsoft.errors import MicrosoftError
+from inboxbridge.signin import actions, queries
+from inboxbridge.signin.forms import SignInSettingsForm
+from inboxbridge.signin.models import MicrosoftLogin
+
+
+def _start(request: HttpRequest, kind: str, failure_page: str, **payload: str) -> HttpResponse:
+    try:
+        flow = client.start_flow(load_config(), [], flows.redirect_uri(request))
+    except MicrosoftError as error:
+        messages.error(request, f"Could not reach Microsoft. {error.message}")
+        return redirect(failure_page)
+    flows.remember(request, kind, flow, **payload)
+    return redirect(flow["auth_uri"])
+
+
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    """The login page's "Sign in with Microsoft" button."""
+    if not queries.sign_in_available():
+        messages.error(request, "Sign in with Microsoft is not available. Sign in with your username and password.")
+        return redirect("accounts:login")
+    return _start(request, "sign_in", "accounts:login", next=request.POST.get("next", ""))
+
+
+@login_required
+def mine(request: AuthenticatedRequest) -> HttpResponse:
+    return render(request, "signin/mine.html", {
+        "logins": MicrosoftLogin.objects.filter(user=request.user).order_by("linked_at"),
+        "available": queries.sign_in_available(),
+    })
+
+
+@login_required
+@require_POST
+def link(request: AuthenticatedRequest) -> HttpResponse:
+    if not queries.sign_in_available():
+        messages.error(request, "Sign in with Microsoft is switched off: an administrator can enable it.")
+        return redirect("signin:mine")
+    return _start(request, "sign_in_link", "signin:mine")
+
+
+@login_required
+@require_POST
+def unlink(request: AuthenticatedRequest, login_id: int) -> HttpResponse:
+    removed = actions.unlink_microsoft_login(request.user, login_id)
+    if removed is not None:
+        messages.success(request, f"{removed.username} can no longer sign in as you.")
+    return redirect("signin:mine")
+
+
+@admin_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = SignInSettingsForm(request.POST)
+        if form.is_valid():
+            changed = actions.save_sign_in_settings(request.user, enabled=form.cleaned_data["enabled"],
+                                                    domains=form.cleaned_data["domains"])
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect("signin:settings")
+    else:
+        form = SignInSettingsForm(initial={"enabled": store.get(store.SIGN_IN_ENABLED) == "1",
+                                           "domains": ", ".join(queries.allowed_domains())})
+    config = load_config()
+    return render(request, "signin/settings.html", {
+        "form": form, "redirect_uri": flows.redirect_uri(request), "verified": config.credentials_verified,
+    })
