@@ -20,12 +20,12 @@ logger = logging.getLogger(__name__)
 MY_PAGE = "signin:mine"
 
 
-def _identity(pending_answer: dict[str, str], pending: flows.PendingFlow) -> client.SignedInIdentity:
-    if "error" in pending_answer:
-        raise from_result(pending_answer)
-    if not pending_answer.get("code"):
+def _identity(answer: dict[str, str], pending: flows.PendingFlow) -> client.SignedInIdentity:
+    if "error" in answer:
+        raise from_result(answer)
+    if not answer.get("code"):
         raise MicrosoftError("no_code", "Microsoft's answer carried no authorization code. Try again.")
-    return client.finish_flow(load_config(), pending.msal_flow, pending_answer)  # no token cache: none is kept
+    return client.finish_flow(load_config(), pending.msal_flow, answer)  # no token cache: none is kept
 
 
 def _refused(request: HttpRequest, reason: str) -> HttpResponse:

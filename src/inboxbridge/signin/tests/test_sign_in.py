@@ -152,3 +152,15 @@ def test_the_settings_page_is_for_administrators(client, enabled_microsoft, admi
     page = client.get(reverse("signin:settings")).content.decode()
     assert 'value="contoso.test, fabrikam.test"' in page
     assert AuditEvent.objects.filter(action="signin.settings_changed").exists()
+
+
+def test_a_refusal_at_microsoft_is_explained_with_its_aadsts_code(client, sign_in_on, identity, admin_user,
+                                                                   django_user_model):
+    email = microsoft_account(identity)
+    django_user_model.objects.create_user("ann", email, "ann-password-1")
+    actions.save_sign_in_settings(admin_user, enabled=True, domains=["example.test"])
+    identity.inject("authorize", "consent_required")
+    response = sign_in_with_microsoft(client, identity, email)
+    page = response.content.decode()
+    assert response.status_code == 403 and "Microsoft did not sign you in." in page and "AADSTS65001" in page
+    assert signed_in_as(client) == "" and not MicrosoftLogin.objects.exists()
