@@ -13,19 +13,24 @@ from inboxbridge.sending.tests.conftest import fetch_all, new_recipient, wait_fo
 pytestmark = [pytest.mark.browser, pytest.mark.mailserver, pytest.mark.django_db(transaction=True)]
 
 
+def sign_in(browser_context, live_server, username: str, password: str):
+    """A new page, signed in with a password, on My Emails."""
+    page = browser_context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live_server.url}/mail/")
+    return page
+
+
 def test_compose_and_send_in_the_browser(browser_context, live_server, connect_office365_mailbox, mail_settings,
                                          django_user_model):
     owner = django_user_model.objects.create_user("dana", "dana@example.test", "dana-password-1")
     mailbox = connect_office365_mailbox(owner=owner)
     to = new_recipient(mail_settings, "erin")
 
-    page = browser_context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "dana")
-    page.fill("input[name=password]", "dana-password-1")
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{live_server.url}/mail/")
-
+    page = sign_in(browser_context, live_server, "dana", "dana-password-1")
     page.click("nav.menu a:has-text('Compose')")
     page.wait_for_selector("#compose-form")
     assert page.input_value("#id_mailbox") == str(mailbox.pk)
@@ -58,12 +63,7 @@ def test_cancel_before_a_worker_runs_and_nothing_is_sent(browser_context, live_s
     connect_office365_mailbox(owner=owner)
     to = new_recipient(mail_settings, "gil")
 
-    page = browser_context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "fay")
-    page.fill("input[name=password]", "fay-password-1")
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{live_server.url}/mail/")
+    page = sign_in(browser_context, live_server, "fay", "fay-password-1")
     page.click("nav.menu a:has-text('Compose')")
     page.fill("#id_to", to)
     page.fill("#id_subject", "Sent in anger")
