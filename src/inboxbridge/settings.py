@@ -275,5 +275,10 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # The Tasks API logs every task start at INFO: one line per mailbox per minute is noise.
         "django_tasks": {"level": "WARNING"},
+        # Django's own handlers (a console one in debug mode, error emails, the development server's
+        # request lines with their query strings) would write without the redacting filter: every
+        # Django line goes to the one filtered console instead.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["console"], "propagate": False},
     },
 }
