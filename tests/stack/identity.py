@@ -17,7 +17,7 @@ import trustme
 
 from .identity_http import IdentityServer
 from .identity_tenant import StandInUser, Tenant
-from .identity_tokens import SigningKey
+from .identity_tokens import ID_TOKEN_FAULTS, SigningKey
 
 __all__ = ["DEFAULT_TENANT_ID", "IdentityStandIn", "StandInUser"]
 
@@ -83,6 +83,10 @@ class IdentityStandIn:
         """The v2.0 issuer of the discovery document and of id tokens."""
         return f"{self.authority_host}/{self.tenant_id}/v2.0"
 
+    def issuer_of(self, tenant_id: str) -> str:
+        """The v2.0 issuer of a directory's tokens: Microsoft's https://{host}/{tid}/v2.0."""
+        return f"{self.authority_host}/{tenant_id}/v2.0"
+
     @property
     def access_token_issuer(self) -> str:
         """The issuer of outlook (v1) access tokens, which Dovecot is told to accept."""
@@ -94,8 +98,12 @@ class IdentityStandIn:
         """Register (or replace) an app; redirect_uris None accepts any redirect URI."""
         self.tenant.register_app(client_id, client_secret, redirect_uris)
 
-    def add_user(self, email: str, password: str, *, name: str = "", oid: str | None = None) -> StandInUser:
-        return self.tenant.add_user(email, password, name, oid)
+    def add_user(
+        self, email: str, password: str, *, name: str = "", oid: str | None = None, tenant_id: str | None = None
+    ) -> StandInUser:
+        """A user of this directory, or (tenant_id) of another one: such a user signs in only through
+        `organizations` or `common`, and their tokens carry their own directory's tid and issuer."""
+        return self.tenant.add_user(email, password, name, oid, tenant_id)
 
     def inject(self, endpoint: str, error: str, count: int = 1) -> None:
         """Make the next `count` requests to endpoint ("authorize" or "token") fail or stall."""
@@ -103,8 +111,12 @@ class IdentityStandIn:
             raise ValueError(f"faults can be injected at 'authorize' or 'token', not {endpoint!r}")
         if error.startswith("slow:"):
             float(error.split(":", 1)[1])  # fail here, not inside a request thread
-        elif error not in FAULT_KINDS:
-            raise ValueError(f"unknown error kind {error!r}; one of {FAULT_KINDS} or 'slow:<seconds>'")
+        elif error in ID_TOKEN_FAULTS and endpoint != "token":
+            raise ValueError(f"{error!r} is a fault of the token endpoint")
+        elif error not in FAULT_KINDS + ID_TOKEN_FAULTS:
+            raise ValueError(
+                f"unknown error kind {error!r}; one of {FAULT_KINDS + ID_TOKEN_FAULTS} or 'slow:<seconds>'"
+            )
         with self._lock:
             self._faults[endpoint].extend([error] * count)
 
@@ -150,5 +162,7 @@ class IdentityStandIn:
             queue = self._faults[endpoint]
             return queue.popleft() if queue else None
 
-    def token(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
-        return self.tenant.token(form, basic, self.access_token_lifetime, self.issuer)
+    def token(
+        self, form: dict[str, str], basic: tuple[str, str] | None, id_token_fault: str | None = None
+    ) -> dict[str, Any]:
+        return self.tenant.token(form, basic, self.access_token_lifetime, self.issuer_of, id_token_fault)

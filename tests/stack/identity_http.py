@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import trustme
 
-from .identity_pages import discovery_document, error_page, form_post_page, page, sign_in_page
-from .identity_tokens import OAuthError, injected_error, redirect_mismatch
+from .identity_pages import SPECIAL_TENANTS, discovery_document, error_page, form_post_page, page, sign_in_page
+from .identity_tokens import ID_TOKEN_FAULTS, OAuthError, injected_error, redirect_mismatch
 
 if TYPE_CHECKING:
     from .identity import IdentityStandIn
@@ -136,22 +136,30 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- endpoints -----------------------------------------------------------------------
 
+    def _issuer(self, tenant: str) -> str:
+        # Like Microsoft: the multi-tenant endpoints name the issuer as a template, filled in with
+        # the tid of each token; a tenant's own endpoints name its issuer.
+        if tenant.lower() in SPECIAL_TENANTS:
+            return self.stand_in.issuer_of("{tenantid}")
+        return self.stand_in.issuer
+
     def _discovery(self, method: str, tenant: str, params: dict[str, str]) -> None:
-        doc = discovery_document(self.stand_in.authority_host, tenant, self.stand_in.tenant_id, self.stand_in.issuer)
+        doc = discovery_document(self.stand_in.authority_host, tenant, self.stand_in.tenant_id, self._issuer(tenant))
         self._send_json(200, doc)
 
     def _keys(self, method: str, tenant: str, params: dict[str, str]) -> None:
-        self._send_json(200, {"keys": [self.stand_in.signing_key.jwk(self.stand_in.issuer)]})
+        self._send_json(200, {"keys": [self.stand_in.signing_key.jwk(self._issuer(tenant))]})
 
     def _token(self, method: str, tenant: str, params: dict[str, str]) -> None:
         if method != "POST":
             self._send(405, "text/plain", b"POST only")
             return
         fault = self.stand_in.take_fault("token")
+        id_token_fault = fault if fault in ID_TOKEN_FAULTS else None
         try:
-            if fault is not None and self._apply_fault(fault):
+            if fault is not None and id_token_fault is None and self._apply_fault(fault):
                 raise injected_error(fault, params.get("client_id", ""), params.get("redirect_uri", ""))
-            answer = self.stand_in.token(params, self._basic_auth())
+            answer = self.stand_in.token(params, self._basic_auth(), id_token_fault)
         except OAuthError as error:
             self._send_error(error, html_page=False)
             return
@@ -220,6 +228,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_html(200, sign_in_page(tenant, form["flow"], username, message))
             return
         del self.server.pending[form["flow"]]
+        if user.tid != self.stand_in.tenant_id and tenant.lower() not in SPECIAL_TENANTS:
+            # Microsoft's answer to an account of another directory at a tenant's own endpoint.
+            error = OAuthError(400, "invalid_request", 50020,
+                               f"User account '{user.email}' from identity provider does not exist in tenant "
+                               f"'{self.stand_in.tenant_id}' and cannot access the application.")
+            self._redirect_back(params, {"error": error.error, "error_description": error.description})
+            return
         self._complete_sign_in(params, user)
 
     def _complete_sign_in(self, params: dict[str, str], user: StandInUser) -> None:

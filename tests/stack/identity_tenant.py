@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from .identity_tokens import (
     access_token_claims,
     app_token_claims,
     client_info,
+    hostile_id_token,
     id_token_claims,
     injected_error,
     parse_scopes,
@@ -99,13 +101,16 @@ class Tenant:
         self.signing_key.write_dovecot_key(self.keys_dir, "default")
         self.signing_key.write_dovecot_key(self.keys_dir, client_id)
 
-    def add_user(self, email: str, password: str, name: str, oid: str | None) -> StandInUser:
+    def add_user(
+        self, email: str, password: str, name: str, oid: str | None, tenant_id: str | None = None
+    ) -> StandInUser:
+        tid = tenant_id or self.tenant_id
         user = StandInUser(
             email=email,
             password=password,
             name=name or email.split("@")[0].replace(".", " ").title(),
-            oid=oid or stable_guid("user", self.tenant_id, email.lower()),
-            tid=self.tenant_id,
+            oid=oid or stable_guid("user", tid, email.lower()),
+            tid=tid,
         )
         with self._lock:
             self._users[email.lower()] = user
@@ -170,7 +175,14 @@ class Tenant:
             )
         return code
 
-    def token(self, form: dict[str, str], basic: tuple[str, str] | None, lifetime: int, issuer: str) -> dict[str, Any]:
+    def token(
+        self,
+        form: dict[str, str],
+        basic: tuple[str, str] | None,
+        lifetime: int,
+        issuer_of: Callable[[str], str],
+        id_token_fault: str | None = None,
+    ) -> dict[str, Any]:
         """Answer a token request; raise OAuthError for an error answer."""
         grant_type = form.get("grant_type", "")
         client_id = form.get("client_id") or (basic[0] if basic else "")
@@ -187,7 +199,7 @@ class Tenant:
             raise OAuthError(
                 400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant_type}'."
             )
-        return self._user_tokens(app.client_id, email, scope, nonce, lifetime, issuer)
+        return self._user_tokens(app.client_id, email, scope, nonce, lifetime, issuer_of, id_token_fault)
 
     def _check_secret(self, app: App, secret: str | None, *, required: bool) -> None:
         if not app.client_secret and not required:
@@ -287,7 +299,14 @@ class Tenant:
         }
 
     def _user_tokens(
-        self, client_id: str, email: str, scope: str, nonce: str | None, lifetime: int, issuer: str
+        self,
+        client_id: str,
+        email: str,
+        scope: str,
+        nonce: str | None,
+        lifetime: int,
+        issuer_of: Callable[[str], str],
+        id_token_fault: str | None,
     ) -> dict[str, Any]:
         request = parse_scopes(scope)
         subject = self.subject(email)
@@ -306,8 +325,12 @@ class Tenant:
                 self._refresh[refresh] = _Refresh(subject.email, client_id, scope, generation)
             answer["refresh_token"] = refresh
         if "openid" in request.reserved:
-            claims = id_token_claims(subject, client_id, issuer, nonce, ID_TOKEN_LIFETIME)
-            answer["id_token"] = self.signing_key.sign(claims)
+            # Each directory's tokens name its own issuer, whichever endpoint issued them.
+            claims = id_token_claims(subject, client_id, issuer_of(subject.tid), nonce, ID_TOKEN_LIFETIME)
+            if id_token_fault is not None:
+                answer["id_token"] = hostile_id_token(self.signing_key, claims, id_token_fault)
+            else:
+                answer["id_token"] = self.signing_key.sign(claims)
         answer["client_info"] = client_info(subject.oid, subject.tid)
         return answer
 

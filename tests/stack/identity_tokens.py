@@ -30,6 +30,9 @@ RESERVED_SCOPES = ("openid", "profile", "email", "offline_access")
 # Dovecot validates with no clock skew at all, so everything is backdated by this much.
 BACKDATE_SECONDS = 300
 DEFAULT_MAIL_SCOPES = ("IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send")
+# Hostile token answers (a forger between the app and the token endpoint, or a misbehaving
+# directory): the answer is a normal 200, only its id_token is wrong in the named way.
+ID_TOKEN_FAULTS = ("id_token_bad_signature", "id_token_other_issuer", "id_token_foreign_tid", "id_token_wrong_nonce")
 
 
 def b64url(data: bytes) -> str:
@@ -229,6 +232,11 @@ class SigningKey:
         headers = {"typ": "JWT", "x5t": self.kid, "kid": self.kid}
         return jwt.encode(claims, self.private_key, algorithm="RS256", headers=headers)
 
+    def forge(self, claims: dict[str, Any]) -> str:
+        """Claims signed by a key that is not this one, under this key's kid: what a forger sends."""
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return jwt.encode(claims, other, algorithm="RS256", headers={"typ": "JWT", "x5t": self.kid, "kid": self.kid})
+
     def jwk(self, issuer: str) -> dict[str, Any]:
         numbers = self.private_key.public_key().public_numbers()
         return {
@@ -345,6 +353,22 @@ def id_token_claims(subject: Subject, client_id: str, issuer: str, nonce: str | 
     if nonce is not None:
         claims["nonce"] = nonce
     return claims
+
+
+def hostile_id_token(key: SigningKey, claims: dict[str, Any], fault: str) -> str:
+    """An id_token wrong in the way `fault` (one of ID_TOKEN_FAULTS) names."""
+    if fault == "id_token_bad_signature":
+        return key.forge(claims)
+    if fault == "id_token_other_issuer":
+        # Signed with the real key, but naming another directory's issuer than its own tid.
+        elsewhere = stable_guid("tenant", "elsewhere")
+        return key.sign({**claims, "iss": claims["iss"].replace(claims["tid"], elsewhere)})
+    if fault == "id_token_foreign_tid":
+        # Signed with the real key, naming this directory's issuer for an account of another one.
+        return key.sign({**claims, "tid": stable_guid("tenant", "elsewhere")})
+    if fault == "id_token_wrong_nonce":
+        return key.sign({**claims, "nonce": b64url(hashlib.sha256(b"another sign-in").digest())})
+    raise ValueError(f"unknown id_token fault {fault!r}")
 
 
 def pairwise_sub(oid: str, client_id: str) -> str:

@@ -12,12 +12,12 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
 import msal
 import requests
 from django.conf import settings
 
 from inboxbridge.lib.http import http_session
+from inboxbridge.microsoft import id_token as id_token_rules
 from inboxbridge.microsoft.config import MicrosoftConfig
 from inboxbridge.microsoft.errors import MicrosoftError, from_result, unreachable
 
@@ -108,11 +108,25 @@ def finish_flow(
     app = build_app(config, cache)
     try:
         result = app.acquire_token_by_auth_code_flow(flow, auth_response)
-    except ValueError:
-        # MSAL raises on a state mismatch: the callback does not belong to this flow.
-        raise MicrosoftError("state_mismatch", "The answer from Microsoft does not match this sign-in.") from None
     except (requests.RequestException, OSError) as exc:
         raise unreachable("token endpoint", exc) from None
+    except RuntimeError:
+        # MSAL raises it when the id_token's nonce is not this flow's: a token of another sign-in.
+        logger.warning("Refused a token answer whose id_token nonce does not match the sign-in")
+        raise MicrosoftError(
+            "nonce_mismatch",
+            "The id_token in Microsoft's answer was not issued for this sign-in (its nonce does not match). "
+            "Nothing was changed. Start again.",
+        ) from None
+    except ValueError:
+        # MSAL raises it on a state mismatch (the callback does not belong to this flow) and on an
+        # id_token it cannot even decode.
+        raise MicrosoftError(
+            "state_mismatch", "The answer from Microsoft does not match this sign-in, or is malformed."
+        ) from None
+    except (LookupError, TypeError, AttributeError):
+        # An id_token or client_info without the parts MSAL expects.
+        raise MicrosoftError("malformed_answer", "Microsoft's answer is malformed. Nothing was changed.") from None
     if "error" in result:
         raise from_result(result)
     claims = verify_id_token(config, result.get("id_token", ""))
@@ -129,28 +143,7 @@ def finish_flow(
 
 def verify_id_token(config: MicrosoftConfig, id_token: str) -> dict[str, Any]:
     """Check signature, audience, issuer and lifetime: MSAL only checks the nonce."""
-    if not id_token:
-        raise MicrosoftError("no_id_token", "Microsoft returned no id_token; is the openid permission granted?")
-    session = _session()
-    try:
-        discovery = session.get(f"{config.authority}/v2.0/.well-known/openid-configuration").json()
-        jwks = jwt.PyJWKSet.from_dict(session.get(discovery["jwks_uri"]).json())
-        header = jwt.get_unverified_header(id_token)
-        key = next((k for k in jwks.keys if k.key_id == header.get("kid")), None)
-        if key is None:
-            raise MicrosoftError("invalid_id_token", "The id_token is signed with an unknown key.")
-        claims: dict[str, Any] = jwt.decode(
-            id_token, key=key, algorithms=["RS256"], audience=config.client_id,
-            options={"require": ["exp", "iat", "aud", "iss"], "verify_iss": False}, leeway=300,
-        )
-    except (requests.RequestException, OSError, KeyError, ValueError) as exc:
-        if isinstance(exc, jwt.PyJWTError):
-            raise MicrosoftError("invalid_id_token", f"The id_token failed verification: {exc}") from None
-        raise unreachable("signing keys", exc) from None
-    expected_issuer = str(discovery.get("issuer", "")).replace("{tenantid}", str(claims.get("tid", "")))
-    if claims.get("iss") != expected_issuer:
-        raise MicrosoftError("invalid_id_token", "The id_token was issued by another authority.")
-    return claims
+    return id_token_rules.verify(_session(), config.authority, config.client_id, id_token)
 
 
 def new_cache(serialized: str = "") -> msal.SerializableTokenCache:

@@ -45,7 +45,11 @@ EXPLANATIONS: dict[int, tuple[str, str]] = {
     50020: ("This account is not from the application's directory.",
             "Sign in with an account of the configured tenant, or make the app multi-tenant."),
 }
-_AADSTS = re.compile(r"AADSTS(\d+)")
+# AADSTS codes have at most 7 digits today; ASCII digits only, and never so many that int() refuses.
+_AADSTS = re.compile(r"AADSTS([0-9]{1,9})(?![0-9])")
+_CODE = re.compile(r"[0-9]{1,9}")
+_ERROR = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # OAuth error names; a redirect's query may carry anything
+_MAX_DESCRIPTION = 4000  # Microsoft's are a few hundred characters; only the first line is shown
 
 
 class MicrosoftError(Exception):
@@ -77,12 +81,23 @@ def _first_line(text: str) -> str:
 
 def from_result(result: Mapping[str, Any]) -> MicrosoftError:
     """Build the error from an MSAL result dict or an OAuth redirect's query parameters."""
-    description = str(result.get("error_description") or "")
-    codes = result.get("error_codes") or []
-    code: int | None = int(codes[0]) if codes else None
+    description = str(result.get("error_description") or "")[:_MAX_DESCRIPTION]
+    code = _code(result.get("error_codes"))
     if code is None and (match := _AADSTS.search(description)):
         code = int(match.group(1))
-    return MicrosoftError(str(result.get("error") or "error"), description, code)
+    error = str(result.get("error") or "")
+    return MicrosoftError(error if _ERROR.fullmatch(error) else "error", description, code)
+
+
+def _code(codes: Any) -> int | None:
+    """The first code of MSAL's `error_codes` list; anything else (a redirect's query can carry any
+    text under that name) counts as no code."""
+    first = codes[0] if isinstance(codes, list | tuple) and codes else None
+    if isinstance(first, int) and not isinstance(first, bool) and 0 < first < 10**9:
+        return first
+    if isinstance(first, str) and _CODE.fullmatch(first):
+        return int(first)
+    return None
 
 
 def unreachable(what: str, exc: BaseException) -> MicrosoftError:

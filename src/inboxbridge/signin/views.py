@@ -13,7 +13,9 @@ from inboxbridge.microsoft import client, flows
 from inboxbridge.microsoft.config import load_config
 from inboxbridge.microsoft.errors import MicrosoftError
 from inboxbridge.signin import actions, queries
+from inboxbridge.signin.flows import pending_link
 from inboxbridge.signin.forms import SignInSettingsForm
+from inboxbridge.signin.matching import MULTI_TENANT_AUTHORITIES
 from inboxbridge.signin.models import MicrosoftLogin
 
 
@@ -39,8 +41,7 @@ def start(request: HttpRequest) -> HttpResponse:
 @login_required
 def mine(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "signin/mine.html", {
-        "logins": MicrosoftLogin.objects.filter(user=request.user).order_by("linked_at"),
-        "available": queries.sign_in_available(),
+        "logins": queries.logins_of(request.user.pk), "available": queries.sign_in_available(),
     })
 
 
@@ -51,6 +52,31 @@ def link(request: AuthenticatedRequest) -> HttpResponse:
         messages.error(request, "Sign in with Microsoft is switched off: an administrator can enable it.")
         return redirect("signin:mine")
     return _start(request, "sign_in_link", "signin:mine")
+
+
+@login_required
+def confirm(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's explicit choice: the account they just signed in with at Microsoft may sign in as them."""
+    identity = pending_link(request, take=request.method == "POST")
+    if identity is None:
+        messages.error(request, "No Microsoft account is waiting to be linked (or it waited too long). "
+                                "Click Link a Microsoft account to start again.")
+        return redirect("signin:mine")
+    if request.method != "POST":
+        return render(request, "signin/confirm.html", {"account": identity})
+    if "confirm" not in request.POST:
+        messages.info(request, f"{identity.username} was not linked.")
+        return redirect("signin:mine")
+    if problem := queries.link_refusal(request.user.pk, identity):
+        messages.error(request, problem)
+        return redirect("signin:mine")
+    try:
+        actions.link_microsoft_login(request.user, identity, origin=MicrosoftLogin.Origin.USER)
+    except actions.AlreadyLinked:
+        messages.error(request, f"{identity.username} already signs in as another user here; it was not linked.")
+        return redirect("signin:mine")
+    messages.success(request, f"You can now sign in with the Microsoft account {identity.username}.")
+    return redirect("signin:mine")
 
 
 @login_required
@@ -68,13 +94,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         form = SignInSettingsForm(request.POST)
         if form.is_valid():
             changed = actions.save_sign_in_settings(request.user, enabled=form.cleaned_data["enabled"],
-                                                    domains=form.cleaned_data["domains"])
+                                                    domains=form.cleaned_data["domains"],
+                                                    tenants=form.cleaned_data["tenants"])
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("signin:settings")
     else:
         form = SignInSettingsForm(initial={"enabled": store.get(store.SIGN_IN_ENABLED) == "1",
-                                           "domains": ", ".join(queries.allowed_domains())})
+                                           "domains": ", ".join(queries.allowed_domains()),
+                                           "tenants": ", ".join(queries.allowed_tenants())})
     config = load_config()
     return render(request, "signin/settings.html", {
         "form": form, "redirect_uri": flows.redirect_uri(request), "verified": config.credentials_verified,
+        "tenant": config.tenant_id, "multi_tenant": config.tenant_id.lower() in MULTI_TENANT_AUTHORITIES,
+        "no_tenant_listed": not queries.allowed_tenants(),
     })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -108,3 +109,48 @@ def test_an_unreachable_identity_platform_is_explained(client, admin_user, micro
     client.force_login(admin_user)
     page = client.post(reverse("configuration:microsoft-enable"), follow=True).content.decode()
     assert "Could not reach the Microsoft identity platform" in page
+
+
+@pytest.mark.parametrize(("fault", "reason"), [
+    ("id_token_bad_signature", "its signature does not match"),
+    ("id_token_foreign_tid", "its issuer is not the directory it names"),
+    ("id_token_wrong_nonce", "its nonce does not match"),
+])
+def test_a_hostile_id_token_is_explained_and_enables_nothing(client, admin_user, microsoft_app, identity, ms_user,
+                                                             fault, reason):
+    client.force_login(admin_user)
+    answer = start_enable(client, identity, ms_user)
+    identity.inject("token", fault)
+    response = client.get(CALLBACK, answer, follow=True)
+    assert response.status_code == 200 and reason in response.content.decode()
+    assert not load_config().email_sync_enabled
+
+
+def test_a_garbled_aadsts_code_is_explained(client, admin_user, microsoft_app, identity, ms_user):
+    client.force_login(admin_user)
+    answer = start_enable(client, identity, ms_user)
+    query = {"state": answer["state"], "error": "access_denied", "error_codes": "x",
+             "error_description": "AADSTS" + "7" * 5000}
+    response = client.get(CALLBACK, query, follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200 and "email sync was not enabled. access_denied: " in page
+    assert "7" * 600 not in page
+    assert not load_config().email_sync_enabled
+
+
+def test_a_refusal_no_flow_handled_shows_the_refusal_page(client, admin_user):
+    from inboxbridge.microsoft import flows
+    from inboxbridge.microsoft.errors import MicrosoftError
+
+    @flows.register("test_unhandled")
+    def unhandled(request, pending, answer):
+        raise MicrosoftError("invalid_id_token", "The id_token in Microsoft's answer failed verification.")
+
+    client.force_login(admin_user)
+    session = client.session
+    session[flows.SESSION_KEY] = {"s1": {"kind": "test_unhandled", "flow": {}, "payload": {}, "user_id": admin_user.pk,
+                                         "created": time.time()}}
+    session.save()
+    response = client.get(CALLBACK, {"state": "s1", "code": "c"})
+    assert response.status_code == 400
+    assert "Microsoft&#x27;s answer was refused. invalid_id_token: The id_token" in response.content.decode()

@@ -30,3 +30,22 @@ def test_an_unknown_code_keeps_microsofts_first_line_without_tokens() -> None:
     error = from_result({"error": "weird", "error_description": "AADSTS99999: odd refresh_token=abcdef123 thing"})
     assert "AADSTS99999" in error.message
     assert "abcdef123" not in error.message
+
+
+def test_a_code_that_is_not_a_number_counts_as_none_and_the_description_still_speaks() -> None:
+    # A redirect's query can carry anything under these names.
+    error = from_result({"error": "access_denied", "error_codes": "abc",
+                         "error_description": "AADSTS65001: The user has not consented"})
+    assert error.code == 65001
+    assert from_result({"error": "x", "error_codes": ["abc"]}).code is None
+    assert from_result({"error": "x", "error_codes": [True]}).code is None
+
+
+def test_an_endless_aadsts_number_is_no_code_and_is_not_shown_whole() -> None:
+    error = from_result({"error": "access_denied", "error_description": "AADSTS" + "9" * 5000})
+    assert error.code is None and len(error.message) < 600
+
+
+def test_an_error_name_that_is_no_oauth_error_is_not_echoed() -> None:
+    error = from_result({"error": "<script>" + "x" * 5000, "error_description": "AADSTSabc: odd"})
+    assert error.error == "error" and error.message == "error: AADSTSabc: odd"
