@@ -3,7 +3,8 @@ inline images (shown only when they are a plain raster image type).
 
 A part's Content-Type comes from the sender. Served as is, text/html or image/svg+xml would run in
 our origin; so only an allowlist of inert types is passed on, everything else becomes
-application/octet-stream, and every response forbids sniffing, scripts and framing.
+application/octet-stream, and every response forbids sniffing, scripts and framing. No cache may
+keep a part (the views are `never_cache`), not even the reader's browser after they sign out.
 """
 
 from __future__ import annotations
@@ -79,16 +80,11 @@ def _response(part: Attachment, content_type: str, disposition: str) -> HttpResp
 
 
 def attachment_response(part: Attachment) -> HttpResponseBase:
-    response = _response(part, safe_content_type(part.content_type), "attachment")
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return _response(part, safe_content_type(part.content_type), "attachment")
 
 
 def inline_image_response(part: Attachment) -> HttpResponseBase:
     kind = safe_content_type(part.content_type)
     if kind not in INLINE_IMAGE_TYPES:
         return attachment_response(part)
-    response = _response(part, kind, "inline")
-    # A stored part never changes; only the reader's browser may keep it.
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    return _response(part, kind, "inline")

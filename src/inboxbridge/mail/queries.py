@@ -68,16 +68,10 @@ def unread_count(user: User) -> int:
     return visible_emails(user).filter(is_seen=False).count()
 
 
-def inline_part(user: User, email_id: int, content_id: str) -> Attachment | None:
-    """The stored part of a visible email with this Content-ID (exact, else ignoring case)."""
-    parts = visible_attachments(user).filter(email_id=email_id, blob__isnull=False)
-    found = parts.filter(content_id=content_id).values_list("pk", flat=True).first()
-    if found is None:
-        wanted = content_id.lower()
-        candidates = parts.exclude(content_id="").values_list("pk", "content_id")
-        found = next((pk for pk, cid in candidates if cid.lower() == wanted), None)
-    # Only the chosen part's content is loaded.
-    return parts.select_related("blob").get(pk=found) if found is not None else None
+def inline_part(user: User, email_id: int, part_id: int) -> Attachment | None:
+    """A stored part with a Content-ID of a visible email (the target of its HTML's cid: URLs)."""
+    parts = visible_attachments(user).filter(email_id=email_id, pk=part_id, blob__isnull=False).exclude(content_id="")
+    return parts.select_related("blob").first()
 
 
 def thread_messages(thread: Thread) -> list[Email]:
@@ -262,7 +256,23 @@ def message_view(email: Email) -> MessageView:
     return MessageView(email, parts, bool(email.body_html) and has_remote_content(email.body_html), size)
 
 
-def content_ids(email: Email) -> set[str]:
-    """The Content-IDs of an email's stored parts, lower-cased (cid: URLs are matched ignoring case)."""
-    ids = email.attachments.exclude(content_id="").filter(blob__isnull=False).values_list("content_id", flat=True)
-    return {cid.lower() for cid in ids}
+@dataclass(frozen=True)
+class InlineParts:
+    """The stored parts of one email that have a Content-ID, for its HTML's cid: URLs. A URL names
+    the part by its id, never by the Content-ID: that is the sender's text, and as part of a path
+    it could point anywhere on this site ("../../1/")."""
+
+    exact: dict[str, int]
+    folded: dict[str, int]  # lower-cased Content-ID -> part id: cid: URLs are matched ignoring case
+
+    def find(self, content_id: str) -> int | None:
+        return self.exact.get(content_id, self.folded.get(content_id.lower()))
+
+
+def inline_parts(email: Email) -> InlineParts:
+    rows = email.attachments.exclude(content_id="").filter(blob__isnull=False).order_by("position", "id")
+    pairs = list(rows.values_list("content_id", "id"))
+    folded: dict[str, int] = {}
+    for content_id, part_id in pairs:
+        folded.setdefault(content_id.lower(), part_id)
+    return InlineParts(exact=dict(reversed(pairs)), folded=folded)

@@ -14,7 +14,8 @@ urlpatterns = [
     path("<int:email_id>/body/", views.email_body, name="body"),
     path("<int:email_id>/read-state/", views.set_read_state, name="set-read"),
     path("<int:email_id>/flag-state/", views.set_flag_state, name="set-flag"),
-    # Inline images by Content-ID (the cid: URLs of the HTML body), owner-checked like everything else.
-    path("<int:email_id>/cid/<path:content_id>", views.inline_image, name="inline"),
+    # The parts that the cid: URLs of the HTML body point to, by the part's id: the sender's
+    # Content-ID never becomes part of a path ("../../1/" would reach another page of the site).
+    path("<int:email_id>/parts/<int:part_id>/", views.inline_image, name="inline"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -1,5 +1,11 @@
 """My Emails. Every object is looked up through inboxbridge.mail.queries' visible_* querysets, so
-another user's ids answer 404 (never 403: that would confirm the id exists)."""
+another user's ids answer 404 (never 403: that would confirm the id exists).
+
+No GET here changes mail when a message could have made the request: a message's HTML is shown on
+this origin, so its images and styles can request any URL of the site with the reader's cookies.
+Opening a message marks it read only on a top-level navigation the reader made (Fetch Metadata), or
+by a POST from the page itself (mail.js). Every page and part that shows mail is `never_cache`: a
+browser or proxy cache must not keep someone's mail after they sign out."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,8 +34,12 @@ BODY_CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; "
     "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
 )
+# Sec-Fetch-Site values of a navigation the reader made: a link or form of this site, or their own
+# address bar or bookmark. "same-site" is not one: a sibling subdomain may be someone else's.
+_READER_SITES = {"same-origin", "none"}
 
 
+@never_cache
 @login_required
 @require_GET
 @in_browser_time_zone
@@ -54,13 +65,15 @@ def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpRespon
     })
 
 
+@never_cache
 @login_required
 @require_GET
 @in_browser_time_zone
 def email_detail(request: HttpRequest, email_id: int) -> HttpResponse:
     email = get_object_or_404(queries.visible_emails(request.user), pk=email_id)
-    if not email.is_seen:
+    if not email.is_seen and opened_by_reader(request):
         # Opening marks it read, as Outlook does; pushed to the server like a click on "Mark as read".
+        # Otherwise the page offers "Mark as read", and mail.js clicks it once the page is shown.
         actions.mark_seen([email.pk], True)
         email.is_seen = True
     return render(request, "mail/detail.html", {
@@ -72,6 +85,7 @@ def email_detail(request: HttpRequest, email_id: int) -> HttpResponse:
     })
 
 
+@never_cache
 @login_required
 @require_GET
 @in_browser_time_zone
@@ -80,9 +94,10 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     emails = queries.thread_messages(thread)
     if not emails:
         raise Http404("This conversation has no messages.")
-    actions.mark_seen([e.pk for e in emails if not e.is_seen], True)
-    for email in emails:
-        email.is_seen = True
+    if opened_by_reader(request):
+        actions.mark_seen([e.pk for e in emails if not e.is_seen], True)
+        for email in emails:
+            email.is_seen = True
     return render(request, "mail/thread.html", {
         "thread": thread,
         "conversation": [queries.message_view(e) for e in emails],
@@ -93,6 +108,7 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     })
 
 
+@never_cache
 @login_required
 @require_GET
 @xframe_options_sameorigin
@@ -100,16 +116,16 @@ def email_body(request: HttpRequest, email_id: int) -> HttpResponse:
     """The sanitised HTML body as a document of its own, for the sandboxed frame of the message."""
     email = get_object_or_404(queries.visible_emails(request.user).only("id", "body_html"), pk=email_id)
     allow_remote = request.GET.get("images") == "1"
-    known = queries.content_ids(email)
+    parts = queries.inline_parts(email)
 
     def cid_url(content_id: str) -> str | None:
-        return reverse("mail:inline", args=[email.pk, content_id]) if content_id.lower() in known else None
+        part_id = parts.find(content_id)
+        return reverse("mail:inline", args=[email.pk, part_id]) if part_id is not None else None
 
     body = sanitize_email_html(email.body_html, cid_url=cid_url, allow_remote=allow_remote)
     response = render(request, "mail/body.html", {"html": body.html})
     response["Content-Security-Policy"] = BODY_CSP.format(remote=" https: http:" if allow_remote else "")
     response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "private, no-cache"
     return response
 
 
@@ -136,6 +152,7 @@ def _set_state(
     return redirect(_safe_local(request, form.cleaned_data["next"]) or reverse("mail:list"))
 
 
+@never_cache
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
@@ -145,13 +162,25 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     return downloads.attachment_response(part)
 
 
+@never_cache
 @login_required
 @require_GET
-def inline_image(request: HttpRequest, email_id: int, content_id: str) -> HttpResponseBase:
-    part = queries.inline_part(request.user, email_id, content_id)
+def inline_image(request: HttpRequest, email_id: int, part_id: int) -> HttpResponseBase:
+    part = queries.inline_part(request.user, email_id, part_id)
     if part is None:
         raise Http404("No such part.")
     return downloads.inline_image_response(part)
+
+
+def opened_by_reader(request: HttpRequest) -> bool:
+    """Whether this GET is the reader opening the page: a top-level navigation (Sec-Fetch-Dest
+    "document") from this site or from the reader's own address bar or bookmark. What a message
+    can make, images, styles, fetches, frames, says otherwise; so do prefetches and prerenders, and
+    browsers that send no Fetch Metadata (the page's script or button marks the message read)."""
+    headers = request.headers
+    if headers.get("Sec-Fetch-Dest") != "document" or headers.get("Sec-Fetch-Site") not in _READER_SITES:
+        return False
+    return "prefetch" not in headers.get("Sec-Purpose", "") and headers.get("Purpose") != "prefetch"
 
 
 def _images_allowed(request: HttpRequest) -> set[int]:

@@ -22,6 +22,11 @@ from inboxbridge.sync.store import store_batch
 
 _uids = itertools.count(1)
 
+# The Fetch Metadata a browser sends when the reader follows a link of this site: only such a GET
+# marks a message read (the test client sends none).
+READER_NAVIGATION = {"HTTP_SEC_FETCH_DEST": "document", "HTTP_SEC_FETCH_MODE": "navigate",
+                     "HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_SEC_FETCH_USER": "?1"}
+
 
 def make_mailbox(user: Any, address: str | None = None) -> Mailbox:
     mailbox = Mailbox.objects.create(

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from inboxbridge.mail.models import Email
 from inboxbridge.mail.tests.helpers import folder, make_mailbox, message, store
@@ -43,8 +44,13 @@ def sign_in(page, live_server, username: str = "reader") -> None:
     page.wait_for_url(f"{live_server.url}/mail/")
 
 
-def listed(page) -> list[str]:
-    return [s.strip() for s in page.locator("#email-list td.summary > a").all_inner_texts()]
+def shows(page, subjects: list[str]) -> None:
+    """The list shows these subjects, in this order (waits for a page a click is still loading)."""
+    expect(page.locator("#email-list td.summary > a")).to_have_text(subjects)
+
+
+def first_listed(page, subject: str) -> None:
+    expect(page.locator("#email-list td.summary > a").first).to_have_text(subject)
 
 
 def test_list_filters_and_search(page, live_server, reader):
@@ -57,7 +63,7 @@ def test_list_filters_and_search(page, live_server, reader):
           in_folder=sent, seen=True)
 
     sign_in(page, live_server)
-    assert listed(page) == ["Re: Budget 2026", "Team lunch", "Budget 2026"]
+    shows(page, ["Re: Budget 2026", "Team lunch", "Budget 2026"])
     assert page.locator("#email-list tr.unread td.summary > a").all_inner_texts() == ["Team lunch"]
     folders = page.get_by_role("navigation", name="Folders")
     assert folders.locator(".unread-count").all_inner_texts() == ["1"]  # the inbox's; Sent Items has none
@@ -65,31 +71,31 @@ def test_list_filters_and_search(page, live_server, reader):
 
     page.get_by_role("link", name=re.compile(r"^Unread \(1\)$")).click()
     page.wait_for_url(re.compile(r"unread=1"))
-    assert listed(page) == ["Team lunch"]
+    shows(page, ["Team lunch"])
     page.get_by_role("link", name="All", exact=True).click()
 
     page.get_by_role("navigation", name="Folders").get_by_role("link", name="Sent Items").click()
     page.wait_for_url(f"{live_server.url}/mail/folders/{sent.pk}/")
-    assert listed(page) == ["Re: Budget 2026"]
+    shows(page, ["Re: Budget 2026"])
     page.get_by_role("navigation", name="Folders").get_by_role("link", name="Inbox").click()
-    assert listed(page) == ["Team lunch", "Budget 2026"]
+    shows(page, ["Team lunch", "Budget 2026"])
 
     page.get_by_role("link", name="All mail").click()
     search = page.get_by_role("searchbox", name="Search mail")
     search.fill("budg")
     search.press("Enter")
     page.wait_for_url(re.compile(r"q=budg"))
-    assert listed(page) == ["Re: Budget 2026", "Budget 2026"]
+    shows(page, ["Re: Budget 2026", "Budget 2026"])
     search = page.get_by_role("searchbox", name="Search mail")
     search.fill("kitchen")  # the sender's address
     search.press("Enter")
     page.wait_for_url(re.compile(r"q=kitchen"))
-    assert listed(page) == ["Team lunch"]
+    shows(page, ["Team lunch"])
     search = page.get_by_role("searchbox", name="Search mail")
     search.fill("tacos")  # the body
     search.press("Enter")
     page.wait_for_url(re.compile(r"q=tacos"))
-    assert listed(page) == ["Team lunch"]
+    shows(page, ["Team lunch"])
 
 
 def test_paging_through_older_and_newer_mail(page, live_server, reader):
@@ -100,14 +106,14 @@ def test_paging_through_older_and_newer_mail(page, live_server, reader):
         for i in range(120)
     ])
     sign_in(page, live_server)
-    assert listed(page)[0] == "Message 119" and len(listed(page)) == 50
+    shows(page, [f"Message {i:03d}" for i in range(119, 69, -1)])
     page.get_by_role("link", name="Older →").click()
-    assert listed(page)[0] == "Message 069"
+    first_listed(page, "Message 069")
     page.get_by_role("link", name="Older →").click()
-    assert listed(page) == [f"Message {i:03d}" for i in range(19, -1, -1)]
+    shows(page, [f"Message {i:03d}" for i in range(19, -1, -1)])
     assert page.get_by_role("link", name="Older →").count() == 0
     page.get_by_role("link", name="← Newer").click()
-    assert listed(page)[0] == "Message 069"
+    first_listed(page, "Message 069")
 
 
 def test_a_thread_with_three_messages(page, live_server, reader):
@@ -159,7 +165,8 @@ def test_remote_images_load_only_after_show_images(page, live_server, reader):
     assert banner.get_attribute("src") is None
     # The inline logo comes from the stored part, through the owner-checked route.
     logo = frame.get_by_role("img", name="logo")
-    assert logo.get_attribute("src") == f"/mail/{email.pk}/cid/logo@newsletter"
+    part = email.attachments.get(content_id="logo@newsletter")
+    assert logo.get_attribute("src") == f"/mail/{email.pk}/parts/{part.pk}/"
     page.wait_for_function(
         "() => { const img = document.querySelector('iframe.html-body').contentDocument"
         ".querySelector('img[alt=logo]'); return img && img.complete && img.naturalWidth > 0; }"
@@ -246,6 +253,74 @@ def test_dates_follow_the_browser_time_zone(browser, live_server, reader):
         assert page.locator("article.message dd.date").inner_text() == "Mon 1 Jul 2024, 21:00 JST"
     finally:
         context.close()
+
+
+def test_opening_a_message_marks_it_read_and_nothing_its_html_requests(page, live_server, reader):
+    mailbox = make_mailbox(reader)
+    by_cid = store(mailbox, message("Payroll", date=BASE))
+    by_image_set = store(mailbox, message("Board minutes", date=BASE))
+    by_remote_image = store(mailbox, message("Offer letter", date=BASE))
+    # A message whose every image and background points at another message (or its thread) of the
+    # same reader: a Content-ID that walks up the path, CSS image-set()s, and, once the reader
+    # allows remote images, a plain absolute URL of this very site.
+    hostile = store(mailbox, message("You won", text=None, date=BASE + timedelta(hours=1), html=(
+        f'<p>Congratulations</p><img alt="trap" src="cid:../../{by_cid.pk}/">'
+        f'<div style="background-image:image-set(&quot;/mail/{by_image_set.pk}/&quot; 1x);height:9px">.</div>'
+        f'<style>p{{background-image:image-set("/mail/threads/{by_image_set.thread_id}/" 1x)}}</style>'
+        f'<img alt="remote" src="{live_server.url}/mail/{by_remote_image.pk}/">'
+    ), inline=[(f"../../{by_cid.pk}/", "image/png", PNG)]))
+    sign_in(page, live_server)
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    page.get_by_role("link", name="You won").click()
+    page.get_by_role("button", name="Mark as unread").wait_for()
+    page.wait_for_function(
+        "() => { const img = document.querySelector('iframe.html-body').contentDocument"
+        ".querySelector('img[alt=trap]'); return img && img.complete; }"
+    )
+    # The trap is shown as the part it names, from the owner-checked route of parts.
+    trap_width = page.frame_locator("iframe.html-body").get_by_role("img", name="trap").evaluate("i => i.naturalWidth")
+    page.get_by_role("link", name="Show images").click()
+    page.wait_for_url(re.compile(rf"images={hostile.pk}"))
+    page.wait_for_function(
+        "() => { const img = document.querySelector('iframe.html-body').contentDocument"
+        ".querySelector('img[alt=remote]'); return img && img.complete; }"
+    )
+    page.wait_for_load_state("networkidle")
+
+    # Opening it was a top-level navigation: the GET marked it read, no script had to.
+    assert Email.objects.get(pk=hostile.pk).is_seen
+    assert not [r for r in requests if r.method == "POST"]
+    # The browser did ask for another message as an image; that marked nothing.
+    remote = [r for r in requests if r.url == f"{live_server.url}/mail/{by_remote_image.pk}/"]
+    assert remote and {r.all_headers().get("sec-fetch-dest") for r in remote} == {"image"}
+    assert list(Email.objects.filter(is_seen=False).order_by("pk").values_list("subject", flat=True)) == [
+        "Payroll", "Board minutes", "Offer letter",
+    ]
+    assert not Email.objects.filter(flags_pending=True).exclude(pk=hostile.pk).exists()
+    assert trap_width == 1
+
+
+def test_a_link_from_another_site_opens_the_message_and_the_page_marks_it_read(page, live_server, reader):
+    """The server leaves a cross-site GET alone (another site may send the reader anywhere, even
+    into a hidden frame); the page, once shown to the reader, posts its own "Mark as read"."""
+    mailbox = make_mailbox(reader)
+    email = store(mailbox, message("Linked from a chat", date=BASE))
+    elsewhere = "http://chat.elsewhere.example/"
+    link = f'<a href="{live_server.url}/mail/{email.pk}/">the message</a>'
+    page.context.route(elsewhere, lambda route: route.fulfill(status=200, content_type="text/html", body=link))
+    sign_in(page, live_server)
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(elsewhere)
+    page.get_by_role("link", name="the message").click()
+    # mail.js posts the page's "Mark as read" form, then offers "Mark as unread".
+    page.get_by_role("button", name="Mark as unread").wait_for()
+    assert page.get_by_role("button", name="Mark as read").is_hidden()
+    # Chromium sent Sec-Fetch-Site: cross-site, so the GET left it unread and the page had to post.
+    assert [r.url for r in requests if r.method == "POST"] == [f"{live_server.url}/mail/{email.pk}/read-state/"]
+    email.refresh_from_db()
+    assert email.is_seen and email.flags_pending
 
 
 @pytest.mark.mailserver

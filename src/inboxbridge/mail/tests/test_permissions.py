@@ -39,11 +39,12 @@ def intruder(client, django_user_model):
 def urls_of(data) -> dict[str, tuple[str, str]]:
     email = data["email"]
     attachment = Attachment.objects.get(email=email, filename="secret.pdf")
+    logo = Attachment.objects.get(email=email, content_id="logo@x")
     return {
         "email": ("get", reverse("mail:detail", args=[email.pk])),
         "body": ("get", reverse("mail:body", args=[email.pk])),
         "attachment": ("get", reverse("mail:attachment", args=[attachment.pk])),
-        "inline image": ("get", reverse("mail:inline", args=[email.pk, "logo@x"])),
+        "inline image": ("get", reverse("mail:inline", args=[email.pk, logo.pk])),
         "folder": ("get", reverse("mail:folder", args=[folder(data["mailbox"]).pk])),
         "thread": ("get", reverse("mail:thread", args=[email.thread_id])),
         "read state": ("post", reverse("mail:set-read", args=[email.pk])),

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from inboxbridge.lib.content_store import ContentStore
 from inboxbridge.mail.models import Attachment, Email, Placement
 from inboxbridge.mail.queries import MailFilter, Position, email_page
-from inboxbridge.mail.tests.helpers import folder, make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import READER_NAVIGATION, folder, make_mailbox, message, store
 from inboxbridge.mailboxes.models import Folder
 
 pytestmark = pytest.mark.django_db
@@ -24,22 +24,6 @@ PNG = bytes.fromhex(
     "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5e6e1a40000000049454e44ae426082"
 )
 BASE = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", "alice@example.test", "alice-password-1")
-
-
-@pytest.fixture
-def mailbox(alice):
-    return make_mailbox(alice)
-
-
-@pytest.fixture
-def signed_in(client, alice):
-    client.force_login(alice)
-    return client
 
 
 def bulk_emails(mailbox, count, *, start=BASE, step=timedelta(minutes=1), in_folder=None, label="Bulk", **fields):
@@ -114,7 +98,7 @@ def test_each_folder_shows_its_unread_count_and_follows_the_readers_clicks(signe
     assert folder_counts(signed_in) == {"All mail": "", "Inbox": "4", "Archive": "1", "Sent Items": ""}
     # Reading the email that is in two folders lowers both counts at once, without a sync.
     with django_capture_on_commit_callbacks(execute=True):
-        signed_in.get(reverse("mail:detail", args=[kept.pk]))
+        signed_in.get(reverse("mail:detail", args=[kept.pk]), **READER_NAVIGATION)
     assert folder_counts(signed_in) == {"All mail": "", "Inbox": "3", "Archive": "", "Sent Items": ""}
     with django_capture_on_commit_callbacks(execute=True):
         signed_in.post(reverse("mail:set-read", args=[kept.pk]), {"seen": "0"})
@@ -209,7 +193,7 @@ def test_opening_an_unread_email_marks_it_read_and_queues_the_push(signed_in, ma
                                                                   django_capture_on_commit_callbacks):
     email = store(mailbox, message("Read me"))
     with django_capture_on_commit_callbacks(execute=True):
-        response = signed_in.get(reverse("mail:detail", args=[email.pk]))
+        response = signed_in.get(reverse("mail:detail", args=[email.pk]), **READER_NAVIGATION)
     assert response.status_code == 200
     email.refresh_from_db()
     assert email.is_seen and email.flags_pending
@@ -359,7 +343,8 @@ def test_html_body_is_sanitised_framed_and_blocks_remote_images(signed_in, mailb
     assert body["X-Frame-Options"] == "SAMEORIGIN"
     html = body.content.decode()
     assert "steal" not in html and "tracker.example" not in html
-    inline_url = reverse("mail:inline", args=[email.pk, "logo@example"])
+    logo = Attachment.objects.get(email=email, content_id="logo@example")
+    inline_url = reverse("mail:inline", args=[email.pk, logo.pk])
     assert f'<img src="{inline_url}">' in html
 
     allowed = signed_in.get(reverse("mail:body", args=[email.pk]) + "?images=1")
@@ -369,8 +354,13 @@ def test_html_body_is_sanitised_framed_and_blocks_remote_images(signed_in, mailb
     image = signed_in.get(inline_url)
     assert image.status_code == 200 and image.getvalue() == PNG
     assert image["Content-Type"] == "image/png" and image["Content-Disposition"].startswith("inline;")
-    assert signed_in.get(reverse("mail:inline", args=[email.pk, "LOGO@example"])).status_code == 200
-    assert signed_in.get(reverse("mail:inline", args=[email.pk, "other@example"])).status_code == 404
+    # Content-IDs are matched ignoring case, as mail clients do.
+    email.body_html = email.body_html.replace("cid:logo@example", "cid:LOGO@Example")
+    email.save(update_fields=["body_html"])
+    assert inline_url in signed_in.get(reverse("mail:body", args=[email.pk])).content.decode()
+    # A part of another email, or of none, is not served under this email.
+    assert signed_in.get(reverse("mail:inline", args=[email.pk + 1, logo.pk])).status_code == 404
+    assert signed_in.get(reverse("mail:inline", args=[email.pk, logo.pk + 100])).status_code == 404
 
 
 def test_a_thread_page_shows_every_message_in_order(signed_in, mailbox):
@@ -383,7 +373,7 @@ def test_a_thread_page_shows_every_message_in_order(signed_in, mailbox):
     assert '<span class="badge" title="Messages in this conversation">3</span>' in listing
     detail = signed_in.get(reverse("mail:detail", args=[second.pk])).content.decode()
     assert "View the conversation (3 messages)" in detail
-    html = signed_in.get(reverse("mail:thread", args=[first.thread_id])).content.decode()
+    html = signed_in.get(reverse("mail:thread", args=[first.thread_id]), **READER_NAVIGATION).content.decode()
     ids = [int(i) for i in re.findall(r'<article class="card message" id="m(\d+)"', html)]
     assert ids == [first.pk, second.pk, third.pk]
     assert not Email.objects.filter(thread_id=first.thread_id, is_seen=False).exists()

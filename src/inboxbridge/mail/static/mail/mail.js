@@ -36,4 +36,35 @@
     frame.addEventListener("load", watch);
     if (frame.contentDocument && frame.contentDocument.readyState === "complete") watch();
   });
+
+  // Opening a message marks it read. The server does it when the request shows the reader navigated
+  // here (Fetch Metadata), which a message's own image or style requests never do. Otherwise (no
+  // such headers, or a link from another site) the page posts its "Mark as read" form: only once
+  // the reader sees it, never from a prerender, a background tab or a frame.
+  const markRead = () => {
+    document.querySelectorAll("form[data-read-on-open]").forEach((form) => {
+      form.removeAttribute("data-read-on-open");
+      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin", redirect: "manual" })
+        .then((response) => {
+          // The answer is a redirect back to the page (opaque here): the state is saved.
+          if (response.type !== "opaqueredirect" && !response.ok) return;
+          form.hidden = true;
+          const unread = form.parentElement.querySelector("form.mark-unread");
+          if (unread) unread.hidden = false;
+        })
+        .catch(() => {});  // offline: the reader still has the button
+    });
+  };
+  const seen = () => window.top === window.self && document.visibilityState === "visible" && !document.prerendering;
+  if (document.querySelector("form[data-read-on-open]")) {
+    const whenSeen = () => {
+      if (!seen()) return;
+      document.removeEventListener("visibilitychange", whenSeen);
+      document.removeEventListener("prerenderingchange", whenSeen);
+      markRead();
+    };
+    document.addEventListener("visibilitychange", whenSeen);
+    document.addEventListener("prerenderingchange", whenSeen);
+    whenSeen();
+  }
 })();
