@@ -1,5 +1,6 @@
 """Compose, Reply and the Outbox. Objects are looked up through the visible_* querysets (mail and
-sending queries), so another user's ids answer 404, never 403."""
+sending queries), so another user's ids answer 404, never 403. Every page that shows mail (a quoted
+original, a queued message) is `never_cache`, like My Emails."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inboxbridge.accounts.types import AuthenticatedRequest
@@ -25,18 +27,21 @@ OUTBOX_PAGE_SIZE = 50
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def compose(request: AuthenticatedRequest) -> HttpResponse:
     return _compose(request, None, everyone=False)
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def reply(request: AuthenticatedRequest, email_id: int) -> HttpResponse:
     return _compose(request, get_object_or_404(visible_emails(request.user), pk=email_id), everyone=False)
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def reply_all(request: AuthenticatedRequest, email_id: int) -> HttpResponse:
     return _compose(request, get_object_or_404(visible_emails(request.user), pk=email_id), everyone=True)
@@ -81,6 +86,7 @@ def _initial(parent: Email | None, mailbox: Any, everyone: bool) -> dict[str, An
 
 
 @login_required
+@never_cache
 def outbox(request: AuthenticatedRequest) -> HttpResponse:
     rows = queries.visible_outgoing(request.user).select_related("mailbox").defer("mime", "body_text")
     page = Paginator(rows, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -88,6 +94,7 @@ def outbox(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 def outgoing_detail(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
     message = get_object_or_404(queries.visible_outgoing(request.user).select_related("mailbox"), pk=message_id)
     return render(request, "sending/detail.html", {

@@ -101,6 +101,19 @@ def test_reply_all_prefills_the_answer(writer, other_mailbox):
     assert writer.get(reverse("sending:reply", args=[parent.pk])).context["form"].initial["cc"] == ""
 
 
+def test_pages_that_show_mail_are_never_stored_by_a_cache(writer, other_mailbox):
+    parent = store(other_mailbox, message("Salary review", text="Confidential figures"))
+    post_compose(writer, other_mailbox, to="bob@elsewhere.test", body="Queued and private.")
+    queued = OutgoingMessage.objects.get(mailbox=other_mailbox)
+    for url in (reverse("sending:compose"), reverse("sending:reply", args=[parent.pk]),
+                reverse("sending:reply-all", args=[parent.pk]), reverse("sending:outbox"),
+                reverse("sending:detail", args=[queued.pk])):
+        response = writer.get(url)
+        assert response.status_code == 200, url
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= directives, (url, response["Cache-Control"])
+
+
 def test_retry_requeues_a_failed_message(writer, other_mailbox, django_capture_on_commit_callbacks):
     failed = queue(other_mailbox, to="ann@example.test")
     OutgoingMessage.objects.filter(pk=failed.pk).update(state="failed", attempts=3, last_error="550 no")
