@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 import trustme
@@ -49,7 +49,11 @@ def _require(binaries: list[str], what: str) -> None:
             missing.append(name)
     if not missing:
         return
-    message = f"{what} needs {', '.join(missing)}: run scripts/install-test-stack"
+    missing_part(f"{what} needs {', '.join(missing)}: run scripts/install-test-stack")
+
+
+def missing_part(message: str) -> NoReturn:
+    """A part of the test stack is not on this machine: fail loudly, or skip where that is allowed."""
     if os.environ.get(ALLOW_SKIP_ENV) == "1":
         pytest.skip(message)
     pytest.fail(f"{message} (or set {ALLOW_SKIP_ENV}=1 to skip these tests)", pytrace=False)

@@ -74,8 +74,19 @@ def test_manage_createsuperuser_noinput_works(tmp_path):
     assert check.stdout.strip().splitlines()[-1] == "True"
 
 
-def test_generate_encryption_key_prints_a_usable_key(tmp_path):
+def test_generate_encryption_key_prints_a_fresh_key_the_service_accepts(tmp_path):
     from cryptography.fernet import Fernet
 
-    result = inboxbridge("manage", "generate_encryption_key", env=fresh_env(tmp_path))
-    Fernet(result.stdout.strip().encode())
+    env = fresh_env(tmp_path)
+    first = inboxbridge("manage", "generate_encryption_key", env=env)
+    second = inboxbridge("manage", "generate_encryption_key", env=env)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    key = first.stdout.strip()
+    assert key != second.stdout.strip()  # a new key each time, never a fixed one
+    assert Fernet(key.encode()).decrypt(Fernet(key.encode()).encrypt(b"token")) == b"token"
+    # The printed key is what INBOXBRIDGE_ENCRYPTION_KEYS takes: the service starts with it and
+    # writes no key file of its own.
+    service = {**fresh_env(tmp_path / "service"), "INBOXBRIDGE_ENCRYPTION_KEYS": key}
+    checked = inboxbridge("manage", "check", env=service)
+    assert checked.returncode == 0, checked.stderr
+    assert not (tmp_path / "service" / "data" / "encryption.keys").exists()

@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import sysconfig
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
+from tests.samples import require_sample_messages
 
 from inboxbridge.mail.models import Attachment
 from inboxbridge.mail.tests.helpers import make_mailbox, store
 
 
-def sample_dir() -> Path | None:
-    for root in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}:
-        candidate = Path(root) / "test" / "test_email" / "data"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-SAMPLES = sorted(sample_dir().glob("msg_*.txt")) if sample_dir() else []
-
-
-@pytest.mark.skipif(not SAMPLES, reason="this Python has no test suite (Debian: install libpython3-testsuite)")
 @pytest.mark.django_db
 def test_every_cpython_sample_message_opens(client, django_user_model):
-    assert len(SAMPLES) > 40
+    samples = require_sample_messages()
+    assert len(samples) > 40
     user = django_user_model.objects.create_user("reader", "reader@example.test", "reader-password-1")
     client.force_login(user)
     mailbox = make_mailbox(user)
     problems = []
-    for uid, path in enumerate(SAMPLES, 1):
+    for uid, path in enumerate(samples, 1):
         email = store(mailbox, path.read_bytes(), uid=uid)
         urls = [reverse("mail:detail", args=[email.pk])]
         if email.body_html:

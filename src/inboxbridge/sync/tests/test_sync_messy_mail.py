@@ -4,13 +4,12 @@ Message-ID collisions. Whatever the parser makes of a message must be exactly wh
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import DataError
+from tests.samples import require_sample_messages
 
 from inboxbridge.lib.mime import parse_message, synthetic_message_id
 from inboxbridge.mail.blobs import blob_bytes
@@ -28,13 +27,6 @@ from inboxbridge.sync.tests.conftest import (
 )
 
 pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
-
-
-def cpython_email_corpus() -> list[Path]:
-    spec = importlib.util.find_spec("test.test_email")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("this Python has no test.test_email package")
-    return sorted((Path(next(iter(spec.submodule_search_locations))) / "data").glob("msg_*.txt"))
 
 
 def crlf(raw: bytes) -> bytes:
@@ -84,7 +76,7 @@ def assert_stored_as_parsed(email: Email, raw: bytes, max_size: int) -> None:
 
 
 def test_cpython_email_corpus_is_stored_as_parsed(sync_case: SyncCase, settings: Any) -> None:
-    files = cpython_email_corpus()
+    files = require_sample_messages()
     assert len(files) > 30
     create_folder(sync_case.client, "Corpus")
     for path in files:
