@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from dotenv import load_dotenv
+
+from inboxbridge.lib.private_files import create_private_file, private_directory
 
 load_dotenv(os.environ.get("INBOXBRIDGE_ENV_FILE", ".env"), override=False)
 
@@ -43,20 +46,17 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 def _secret_from_file(path: Path, make: str, what: str) -> str:
-    """Read a generated secret from the data directory, creating it on first run."""
-    if path.exists():
+    """Read a generated secret from the data directory, creating it (owner-only) on first run."""
+    if path.exists() or not create_private_file(private_directory(path.parent) / path.name, make + "\n"):
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(make + "\n")
     print(f"inboxbridge: no {what} configured; generated one into {path}. Back it up.", file=sys.stderr)
     return make
 
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(env_str("INBOXBRIDGE_DATA_DIR") or Path.home() / ".local" / "share" / "inboxbridge")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR = private_directory(
+    Path(env_str("INBOXBRIDGE_DATA_DIR") or Path.home() / ".local" / "share" / "inboxbridge")
+)
 
 DEBUG = env_bool("INBOXBRIDGE_DEBUG")
 SECRET_KEY = env_str("INBOXBRIDGE_SECRET_KEY") or _secret_from_file(
@@ -82,24 +82,50 @@ ENCRYPTION_KEYS = env_list("INBOXBRIDGE_ENCRYPTION_KEYS") or [
 # The public URL the Redirect URI is built from; empty = the request's own scheme and host.
 BASE_URL = env_str("INBOXBRIDGE_BASE_URL").rstrip("/")
 _base_host = urlsplit(BASE_URL).hostname if BASE_URL else None
-ALLOWED_HOSTS = env_list("INBOXBRIDGE_ALLOWED_HOSTS") or (
-    [_base_host, "localhost", "127.0.0.1", "[::1]"] if _base_host else ["*"]
-)
+# Without a base URL only loopback names: a service reached by another name must be told it.
+_LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = env_list("INBOXBRIDGE_ALLOWED_HOSTS") or ([_base_host] if _base_host else []) + _LOOPBACK_HOSTS
 CSRF_TRUSTED_ORIGINS = env_list("INBOXBRIDGE_CSRF_TRUSTED_ORIGINS") or (
     [f"{urlsplit(BASE_URL).scheme}://{urlsplit(BASE_URL).netloc}"] if BASE_URL else []
 )
-# Behind a reverse proxy that sets X-Forwarded-Proto/-Host, trust those headers (only then).
-if env_bool("INBOXBRIDGE_BEHIND_PROXY"):
+# Behind a reverse proxy that sets X-Forwarded-Proto/-Host/-For, trust those headers (only then).
+BEHIND_PROXY = env_bool("INBOXBRIDGE_BEHIND_PROXY")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# HTTPS follows the scheme each request was served with: every cookie of an https response is
+# marked Secure (accounts.middleware.SecureCookiesMiddleware), and SecurityMiddleware sends HSTS on
+# https responses only. An https base URL marks the cookies Secure on every response besides (the
+# browser is on https whatever reaches waitress) and, behind a proxy that says which scheme it
+# served, redirects plain http to https; /healthz stays on http for load balancers' probes.
 _https = BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
+SECURE_SSL_REDIRECT = _https and BEHIND_PROXY
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("INBOXBRIDGE_HSTS_SECONDS", 365 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # the OAuth callback is a top-level GET from Microsoft: Lax keeps the session
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The Content-Security-Policy of every page (django-csp): scripts and style sheets only from this
+# service's static files, no inline script or event handler, no plugins, no <base>, no framing
+# (as X-Frame-Options). Style attributes are allowed: they cannot run code, and whatever they would
+# load is held to default-src. A response with a policy of its own keeps it (the message frame and
+# attachment parts have stricter ones). No form-action: the sign-in and connect forms answer with a
+# redirect to the identity platform, and browsers hold that redirect to form-action as well.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -110,6 +136,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",  # before accounts: its sign-in receivers run first, so ours see whether it locked
     "inboxbridge.accounts",
     "inboxbridge.configuration",
     "inboxbridge.microsoft",
@@ -123,6 +151,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "inboxbridge.accounts.middleware.SecureCookiesMiddleware",  # outside session and CSRF: sees their cookies
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,6 +160,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lockout into the locked page
 ]
 
 ROOT_URLCONF = "inboxbridge.urls"
@@ -155,6 +186,9 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
+    # Created here, owner-only, before SQLite would create it through the umask; its -wal and -shm
+    # files take the database file's mode.
+    create_private_file(DATA_DIR / "inboxbridge.sqlite3")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -180,6 +214,31 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# --- Password sign-in against guessing (django-axes) ----------------------------------------------
+# A user name with LOGIN_FAILURE_LIMIT failed sign-ins (from any address) is locked, and so is an
+# address with that many (for any user names): the first stops guessing one account from many
+# addresses, the second one address trying many accounts. The lock lasts LOGIN_LOCKOUT_MINUTES
+# after the latest failure; failures within them count. Sign in with Microsoft is not a password
+# sign-in and stays open. Administrators unlock with `inboxbridge manage axes_reset_username NAME`
+# (or axes_reset_ip ADDRESS, axes_reset).
+LOGIN_FAILURE_LIMIT = env_int("INBOXBRIDGE_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("INBOXBRIDGE_LOGIN_LOCKOUT_MINUTES", 15)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked sign-in before the password is tried
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "inboxbridge.accounts.views.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure kept (the latest 1000 per user name) for audit
+AXES_VERBOSE = False
+# The client's address: REMOTE_ADDR, or behind the proxy the right-most X-Forwarded-For entry, the
+# one the proxy itself appended (what a client sends ahead of it is not trusted).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if BEHIND_PROXY else ("REMOTE_ADDR",)
+AXES_IPWARE_PROXY_COUNT = 0
+IPWARE_STRICT = False  # a client's own X-Forwarded-For entries ahead of the proxy's do not void the header
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("INBOXBRIDGE_TIME_ZONE", "UTC")
@@ -275,6 +334,8 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # The Tasks API logs every task start at INFO: one line per mailbox per minute is noise.
         "django_tasks": {"level": "WARNING"},
+        # django-axes masks the user name in its own lines; accounts.audit logs sign-in failures instead.
+        "axes": {"level": "ERROR"},
         # Django's own handlers (a console one in debug mode, error emails, the development server's
         # request lines with their query strings) would write without the redacting filter: every
         # Django line goes to the one filtered console instead.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -37,6 +38,7 @@ def run_housekeeping() -> dict[str, int]:
             SyncRun.objects.filter(started_at__lt=now - timedelta(hours=max(settings.SYNC_RUN_RETENTION_HOURS, 1)))
         ),
         "heartbeats": _delete_in_batches(WorkerHeartbeat.objects.filter(seen_at__lt=now - HEARTBEAT_ROW_RETENTION)),
+        "expired_sessions": clear_expired_sessions(now),
     }
     if settings.TASKS_BACKEND == "redis":
         done["rq_failed_jobs"] = prune_rq_failed_jobs(now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS))
@@ -92,6 +94,18 @@ def sweep_attachment_files() -> int:
     except OSError as exc:
         logger.warning("Attachment files could not be swept (%s); the next run tries again", exc.strerror or exc)
         return 0
+
+
+def clear_expired_sessions(now: datetime) -> int:
+    """Sign-ins that have expired: Django never deletes their session rows by itself, and each
+    still holds who was signed in (and a pending OAuth flow, if any)."""
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if issubclass(store, DatabaseSessionStore):
+        return _delete_in_batches(store.get_model_class().objects.filter(expire_date__lt=now))
+    store.clear_expired()  # other engines: their own way (cache sessions expire by themselves)
+    return 0
 
 
 def prune_task_results(cutoff: datetime) -> int:

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -101,3 +102,14 @@ def test_old_sync_runs_and_heartbeats_of_vanished_workers_are_deleted(make_mailb
     assert (done["sync_runs"], done["heartbeats"]) == (1, 1)
     assert list(SyncRun.objects.values_list("pk", flat=True)) == [kept.pk]
     assert list(WorkerHeartbeat.objects.values_list("pk", flat=True)) == ["here:1:worker"]
+
+
+def test_expired_sessions_are_cleared_and_live_ones_kept(client, plain_user):
+    client.force_login(plain_user)
+    live = client.session.session_key
+    Session.objects.create(session_key="expired-sign-in", session_data="", expire_date=timezone.now()
+                           - timedelta(minutes=1))
+
+    assert run_housekeeping()["expired_sessions"] == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live]
+    assert client.get("/mail/").status_code == 200  # still signed in
