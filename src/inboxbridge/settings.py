@@ -272,6 +272,11 @@ HTTP_TIMEOUT = env_int("INBOXBRIDGE_HTTP_TIMEOUT", 20)
 # --- Sync ----------------------------------------------------------------------------------------
 MAIL_NETWORK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_TIMEOUT", 60)
 ATTACHMENT_MAX_BYTES = env_int("INBOXBRIDGE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+# The most bytes of one message (one IMAP literal) read into memory; a bigger message keeps only
+# its headers and is marked. Twice the attachment limit covers an attachment of that size in base64.
+IMAP_MAX_LITERAL_BYTES = env_int("INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES", max(64 * 1024 * 1024, 2 * ATTACHMENT_MAX_BYTES))
+if IMAP_MAX_LITERAL_BYTES < 1024 * 1024:
+    sys.exit("inboxbridge: INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES must be at least 1048576 (1 MiB)")
 # Where attachment contents go: files (content-addressed, beside the SQLite database: each written
 # once, streamed on download) or database (rows every machine of a fleet shares without a shared
 # disk). The default follows the database. Contents already stored stay readable after a switch.

@@ -12,15 +12,17 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
+from inboxbridge.lib.redact import redact
 from inboxbridge.lib.tls import client_ssl_context
 from inboxbridge.mailboxes.connection import ServerLogin
 
 
 class SmtpError(Exception):
-    """Sending failed; the message is safe to show (no credentials)."""
+    """Sending failed; the message is safe to show: masked (lib/redact.py), since a server's
+    refusal may echo the credential it was sent."""
 
     def __init__(self, message: str, *, permanent: bool = False, auth_failed: bool = False) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.permanent = permanent
         self.auth_failed = auth_failed
 

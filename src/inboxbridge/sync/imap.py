@@ -3,7 +3,8 @@
 imaplib handles connecting, STARTTLS, authentication and the small commands. The commands whose
 answers grow with the mailbox (UID SEARCH, UID FETCH) are read here straight from imaplib's socket
 file: imaplib collects every response of a command in memory before returning and caps lines at
-1 MB, while the sync must stream one message at a time and take SEARCH answers of any size.
+1 MB, while the sync must stream one message at a time and take SEARCH answers of any size. What a
+server may make us read, either way, is bounded in imap_wire.py.
 
 Every failure leaves this module as an `ImapError` whose text is safe to show and log: the
 credential is only ever inside `ServerLogin.secret` and never formatted into a message.
@@ -13,66 +14,39 @@ from __future__ import annotations
 
 import imaplib
 import re
-import socket
 import ssl
 from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from datetime import date
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
+from typing import Any, BinaryIO, cast
 
 from django.conf import settings
 
-from inboxbridge.lib.redact import redact
 from inboxbridge.lib.tls import client_ssl_context
-from inboxbridge.lib.tls_stream import TlsStream
+from inboxbridge.sync import imap_wire
 from inboxbridge.sync.imap_parse import (
     FLAGS_ITEM,
-    LITERAL,
     UID_ITEM,
     FetchedMessage,
     RemoteFolder,
     fetched_message,
     imap_date,
     parse_list_item,
+    parse_search,
+    parse_status,
+    unread_message,
 )
+from inboxbridge.sync.imap_wire import ImapError, Oversized, ServerLogin, imap_failure, refusal, server_text
 from inboxbridge.sync.plan import RemoteStatus, uid_ranges
 
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
+__all__ = ["FetchedMessage", "ImapError", "ImapSession", "RemoteFolder", "ServerLogin"]
 
 
-class ServerLogin(Protocol):
-    """What a session needs to log in: `inboxbridge.mailboxes.connection.ServerLogin`, or the
-    helper process's copy of it (pipeline.py), which must not import Django models."""
-
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def security(self) -> str: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def mechanism(self) -> str: ...
-    @property
-    def secret(self) -> str: ...
-
-FETCH_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
+# The whole message, but at most one byte over the size limit (a partial fetch, which tells a
+# message over the limit without sending all of it): FETCH_ITEMS % (limit + 1).
+FETCH_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.%d>)"
 # UIDs per UID FETCH command; two commands are kept in flight so the server never waits for us.
 FETCH_CHUNK = 100
-MAX_LINE = 64 * 1024 * 1024  # one SEARCH answer line; far above any real mailbox
-_TRANSIENT_CODES = ("[UNAVAILABLE]", "[LIMIT]", "[INUSE]", "[SERVERBUG]", "THROTTL", "TRY AGAIN")
-
-
-class ImapError(Exception):
-    """An IMAP failure. `auth_failed`: the server refused the credential; `transient`: the
-    connection dropped, timed out or the server is busy (retrying later may work)."""
-
-    def __init__(self, message: str, *, auth_failed: bool = False, transient: bool = False) -> None:
-        self.message = redact(message)[:500]
-        self.auth_failed = auth_failed
-        self.transient = transient
-        super().__init__(self.message)
 
 
 def check_login(login: ServerLogin) -> None:
@@ -85,64 +59,25 @@ def list_folders(login: ServerLogin) -> list[RemoteFolder]:
         return session.list_folders()
 
 
-def _server_text(data: Any) -> str:
-    if isinstance(data, list | tuple):
-        data = data[-1] if data else b""
-    if isinstance(data, bytes):
-        data = data.decode("utf-8", "replace")
-    return " ".join(str(data).split())
-
-
-def _imap_failure(what: str, exc: BaseException) -> ImapError:
-    """Translate imaplib/socket/ssl exceptions (their texts carry no credentials)."""
-    if isinstance(exc, ImapError):
-        return exc
-    if isinstance(exc, imaplib.IMAP4.abort | OSError | EOFError):
-        # abort: the server said BYE or the stream broke; OSError covers timeouts, resets, TLS.
-        detail = "timed out" if isinstance(exc, TimeoutError | socket.timeout) else _server_text(str(exc))
-        return ImapError(f"{what}: connection lost ({detail or exc.__class__.__name__})", transient=True)
-    text = _server_text(str(exc))
-    transient = any(code in text.upper() for code in _TRANSIENT_CODES)
-    return ImapError(f"{what}: {text}", transient=transient)
-
-
 def quote(name: str) -> str:
     if any(ch in name for ch in "\r\n\0"):
         raise ImapError("Folder names with line breaks are not supported.")
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class _ImapOverTls(imaplib.IMAP4):
-    """imaplib over TLS from the first byte (port 993), read through `TlsStream`: a first sync
-    reads gigabytes, and the standard socket reads them one 4 KB record at a time."""
-
-    def __init__(self, host: str, port: int, ssl_context: ssl.SSLContext, timeout: float) -> None:
-        self._ssl_context = ssl_context
-        super().__init__(host, port, timeout)
-
-    def open(self, host: str = "", port: int = 993, timeout: float | None = None) -> None:
-        self.host, self.port = host, port
-        self.sock = self._create_socket(timeout)
-        try:
-            self._stream = TlsStream(self.sock, self._ssl_context, host)
-        except BaseException:
-            self.sock.close()
-            raise
-        self.file = cast(Any, self._stream)  # imaplib reads from here
-
-    def send(self, data: ReadableBuffer) -> None:
-        self._stream.sendall(bytes(data))
-
-
 class ImapSession:
     """One authenticated connection. Use as a context manager; methods raise ImapError."""
 
     def __init__(
-        self, login: ServerLogin, *, timeout: float | None = None, ssl_context: ssl.SSLContext | None = None
+        self, login: ServerLogin, *, timeout: float | None = None, ssl_context: ssl.SSLContext | None = None,
+        max_message_size: int | None = None,
     ) -> None:
         self.login = login
         self._ssl_context = ssl_context
         self.timeout = float(timeout if timeout is not None else settings.MAIL_NETWORK_TIMEOUT)
+        # The most bytes of one message read into memory (INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES).
+        self.max_message_size = int(max_message_size if max_message_size is not None
+                                    else settings.IMAP_MAX_LITERAL_BYTES)
         self.capabilities: frozenset[str] = frozenset()
         self.selected: str | None = None
         self.fetched = 0  # messages streamed by fetch_messages in this session
@@ -158,22 +93,25 @@ class ImapSession:
         if self._ssl_context is None and login.security != "none":
             self._ssl_context = client_ssl_context()
         try:
+            limit = self.literal_limit
             if login.security == "ssl":
                 context = cast(ssl.SSLContext, self._ssl_context)
-                imap: imaplib.IMAP4 = _ImapOverTls(login.host, login.port, context, self.timeout)
+                imap: imaplib.IMAP4 = imap_wire.ImapOverTls(
+                    login.host, login.port, context, self.timeout, literal_limit=limit
+                )
             else:
-                imap = imaplib.IMAP4(login.host, login.port, timeout=self.timeout)
+                imap = imap_wire.BoundedImap(login.host, login.port, self.timeout, literal_limit=limit)
                 if login.security == "starttls":
                     imap.starttls(ssl_context=self._ssl_context)
         except ssl.SSLCertVerificationError as exc:
             raise ImapError(f"TLS certificate of {where} not trusted: {exc.verify_message}") from None
         except Exception as exc:
-            raise _imap_failure(f"Could not connect to {where}", exc) from None
+            raise imap_failure(f"Could not connect to {where}", exc) from None
         self._imap = imap
         try:
             self._authenticate(imap)
             data = self._call("CAPABILITY", imap.capability)
-            self.capabilities = frozenset(_server_text(data).upper().split())
+            self.capabilities = frozenset(server_text(data).upper().split())
         except BaseException:
             self.close()
             raise
@@ -197,16 +135,16 @@ class ImapSession:
             else:
                 imap.login(login.username, login.secret)
         except imaplib.IMAP4.abort as exc:
-            raise _imap_failure("IMAP login", exc) from None
+            raise imap_failure("IMAP login", exc) from None
         except imaplib.IMAP4.error as exc:
-            text = _server_text(str(exc))
-            transient = any(code in text.upper() for code in _TRANSIENT_CODES)
+            text = server_text(str(exc))
+            transient = imap_wire.is_transient(text)
             raise ImapError(
                 f"The IMAP server refused the login of {login.username}: {text}",
                 auth_failed=not transient, transient=transient,
             ) from None
         except Exception as exc:
-            raise _imap_failure("IMAP login", exc) from None
+            raise imap_failure("IMAP login", exc) from None
 
     def __enter__(self) -> ImapSession:
         return self
@@ -225,6 +163,7 @@ class ImapSession:
 
     def close(self) -> None:
         imap, self._imap = self._imap, None
+        self.selected = None
         if imap is not None:
             try:
                 imap.shutdown()
@@ -238,6 +177,11 @@ class ImapSession:
         return self._imap
 
     @property
+    def literal_limit(self) -> int:
+        """The longest literal read: a message one byte over the limit shows it is over."""
+        return self.max_message_size + 1
+
+    @property
     def condstore(self) -> bool:
         return "CONDSTORE" in self.capabilities or "QRESYNC" in self.capabilities
 
@@ -245,13 +189,12 @@ class ImapSession:
         try:
             typ, data = method(*args)
         except Exception as exc:
-            failure = _imap_failure(what, exc)
-            if failure.transient:
+            failure = imap_failure(what, exc)
+            if failure.transient or isinstance(exc, ImapError):  # ImapError: a limit, mid-response
                 self.close()
             raise failure from None
         if typ != "OK":
-            text = _server_text(data)
-            raise ImapError(f"{what}: {text}", transient=any(c in text.upper() for c in _TRANSIENT_CODES))
+            raise refusal(what, server_text(data))
         return data
 
     # -- folders --------------------------------------------------------------------------
@@ -271,7 +214,7 @@ class ImapSession:
         raw = data[-1]
         if isinstance(raw, tuple):  # the name came as a literal
             raw = raw[-1]
-        values = {k.upper(): int(v) for k, v in re.findall(rb"([A-Za-z]+) (\d+)", raw or b"")}
+        values = parse_status(raw or b"")
         if b"UIDVALIDITY" not in values:
             raise ImapError(f"STATUS {name}: the server sent no UIDVALIDITY")
         return RemoteStatus(
@@ -296,52 +239,43 @@ class ImapSession:
             self.imap.send(tag + b" " + command + b"\r\n")
         except Exception as exc:
             self.close()
-            raise _imap_failure(command.split(b" ", 2)[1].decode(), exc) from None
+            raise imap_failure(command.split(b" ", 2)[1].decode(), exc) from None
         return tag
 
     def _response(self) -> tuple[bytes, list[bytes]]:
         """One complete server response: its text (literals left out) and its literals."""
-        file = cast(BinaryIO, self.imap.file)
         try:
-            line = file.readline(MAX_LINE)
-            if not line.endswith(b"\n"):
-                raise ImapError("The IMAP server closed the connection.", transient=True)
-            text, literals = line, []
-            while line.endswith(b"}\r\n"):
-                match = LITERAL.search(line)
-                if match is None:
-                    break
-                size = int(match.group(1))
-                data = file.read(size)
-                if len(data) != size:
-                    raise ImapError("The IMAP server closed the connection mid-message.", transient=True)
-                literals.append(data)
-                line = file.readline(MAX_LINE)
-                if not line.endswith(b"\n"):
-                    raise ImapError("The IMAP server closed the connection.", transient=True)
-                text += line
+            text, literals = imap_wire.read_response(cast(BinaryIO, self.imap.file), self.literal_limit)
         except ImapError:
             self.close()
             raise
         except Exception as exc:
             self.close()
-            raise _imap_failure("IMAP", exc) from None
+            raise imap_failure("IMAP", exc) from None
         if text.startswith(b"* BYE"):
             self.close()
-            raise ImapError(f"The IMAP server ended the session: {_server_text(text[5:])}", transient=True)
+            raise ImapError(f"The IMAP server ended the session: {server_text(text[5:])}", transient=True)
         return text, literals
 
-    def _until_tagged(self, tag: bytes, what: str) -> Iterator[tuple[bytes, list[bytes]]]:
-        """Yield the untagged responses of the command `tag`; raise if it did not end in OK."""
+    def _until_tagged(
+        self, tag: bytes, what: str, *, bounded: bool = True
+    ) -> Iterator[tuple[bytes, list[bytes]]]:
+        """Yield the untagged responses of the command `tag`; raise if it did not end in OK.
+        `bounded`: all of them together are at most MAX_ANSWER bytes (those of a command that
+        is streamed, not collected, are not counted)."""
         prefix = tag + b" "
+        answered = 0
         while True:
             text, literals = self._response()
+            if bounded:
+                answered += len(text) + sum(len(literal) for literal in literals)
+                if answered > imap_wire.MAX_ANSWER:
+                    self.close()
+                    raise imap_wire.answer_too_long()
             if text.startswith(prefix):
                 status = text[len(prefix) :]
                 if not status.startswith(b"OK"):
-                    message = _server_text(status)
-                    raise ImapError(f"{what}: {message}",
-                                    transient=any(c in message.upper() for c in _TRANSIENT_CODES))
+                    raise refusal(what, server_text(status))
                 return
             if text.startswith(b"+"):
                 self.close()
@@ -364,7 +298,7 @@ class ImapSession:
         uids: list[int] = []
         for text, _literals in self._until_tagged(self._send(command.encode()), "SEARCH"):
             if text.startswith(b"* SEARCH"):
-                uids.extend(int(x) for x in text[8:].split())
+                uids.extend(parse_search(text))
         uids.sort()
         return uids
 
@@ -385,9 +319,35 @@ class ImapSession:
     ) -> Generator[FetchedMessage, None, None]:
         """Stream whole messages of the selected folder, one at a time, in the server's order.
 
-        Two UID FETCH commands are in flight at any moment so the server streams without pausing
+        A message over the size limit comes with its headers only (its `defect` says so). A
+        server that sends more of a message than was asked for has the connection closed with
+        the message unread: it comes without content, and the rest come over a new connection."""
+        folder, wanted, remaining = self.selected, set(uids), list(uids)
+        while remaining:
+            received: set[int] = set()
+            try:
+                with closing(self._stream_messages(remaining, chunk)) as stream:
+                    for message in stream:
+                        received.add(message.uid)
+                        yield message
+                return
+            except Oversized as exc:
+                unread = unread_message(exc.text, exc.size, self.max_message_size)
+                if folder is None or unread is None or unread.uid not in wanted or unread.uid in received:
+                    raise
+                received.add(unread.uid)
+                self.fetched += 1
+                yield unread
+            remaining = [uid for uid in remaining if uid not in received]
+            if remaining:
+                self._connect()
+                self.select(folder)
+
+    def _stream_messages(self, uids: Sequence[int], chunk: int) -> Generator[FetchedMessage, None, None]:
+        """Two UID FETCH commands are in flight at any moment so the server streams without pausing
         for our round trips. Stopping early (break, exception) closes the connection: the rest of
         the answers would otherwise still be on the wire."""
+        items = FETCH_ITEMS % self.literal_limit
         chunks = [uids[i : i + chunk] for i in range(0, len(uids), chunk)]
         pending: list[bytes] = []
         next_chunk = 0
@@ -396,11 +356,11 @@ class ImapSession:
             while next_chunk < len(chunks) or pending:
                 while next_chunk < len(chunks) and len(pending) < 2:
                     spec = uid_ranges(chunks[next_chunk]).encode()
-                    pending.append(self._send(b"UID FETCH " + spec + b" " + FETCH_ITEMS))
+                    pending.append(self._send(b"UID FETCH " + spec + b" " + items))
                     next_chunk += 1
-                for text, literals in self._until_tagged(pending.pop(0), "FETCH"):
+                for text, literals in self._until_tagged(pending.pop(0), "FETCH", bounded=False):
                     if literals and b" FETCH " in text:
-                        message = fetched_message(text, literals[-1])
+                        message = fetched_message(text, literals[-1], self.max_message_size)
                         if message is not None:
                             self.fetched += 1
                             yield message

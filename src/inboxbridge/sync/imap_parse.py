@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -36,31 +36,85 @@ class FetchedMessage:
     internaldate: datetime | None
     size: int
     raw: bytes
+    # Why `raw` is not the whole message (over the size limit: its headers, or nothing); "" = whole.
+    defect: str = ""
 
 
+# Every pattern run on a server's answer is linear in its length: no pattern scans past the
+# start of its next possible match (FLAGS stops at any parenthesis, INTERNALDATE at the quote).
 LITERAL = re.compile(rb"~?\{(\d+)\+?\}\r\n$")
-UID_ITEM = re.compile(rb"\bUID (\d+)")
-FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
+UID_ITEM = re.compile(rb"\bUID (\d{1,10})\b")
+FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^()]*)\)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
-_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d{1,20})\b")
+_STATUS_ITEM = re.compile(rb"\b([A-Za-z]{1,32}) (\d{1,20})\b")
+# Email.size is a 32-bit integer column; a server may claim anything.
+_MAX_SIZE = 2**31 - 1
+# The header block of a message over the size limit is kept when it ends within this many bytes.
+HEADER_MAX = 1024 * 1024
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 
 
-def fetched_message(text: bytes, body: bytes) -> FetchedMessage | None:
+def fetched_message(text: bytes, body: bytes, max_size: int = 0) -> FetchedMessage | None:
+    """The message of one FETCH response. A body longer than `max_size` (the first bytes of a
+    bigger message: the sync asks for at most max_size + 1) keeps only its header block."""
     uid = UID_ITEM.search(text)
     if uid is None:
         return None
     flags = FLAGS_ITEM.search(text)
     idate = _INTERNALDATE.search(text)
     size = _SIZE.search(text)
+    defect = ""
+    if max_size and len(body) > max_size:
+        body = header_block(body)
+        total = max(int(size.group(1)) if size else 0, max_size + 1)
+        defect = (f"This message is {describe_size(total)}, over the limit of {describe_size(max_size)} for one "
+                  "message: only its headers were stored.")
     return FetchedMessage(
         uid=int(uid.group(1)),
         flags=tuple(flags.group(1).decode("utf-8", "replace").split()) if flags else (),
         internaldate=parse_internaldate(idate.group(1).decode("ascii", "replace")) if idate else None,
-        size=int(size.group(1)) if size else len(body),
+        size=min(int(size.group(1)) if size else len(body), _MAX_SIZE),
         raw=body,
+        defect=defect,
     )
+
+
+def unread_message(text: bytes, announced: int, max_size: int) -> FetchedMessage | None:
+    """A message whose FETCH response announced a literal over the limit, which was not read:
+    what the response said before it (UID, flags, date), and no content."""
+    message = fetched_message(text, b"")
+    if message is None:
+        return None
+    defect = (f"The server announced this message as {describe_size(announced)}, over the limit of "
+              f"{describe_size(max_size)} for one message: it was not read.")
+    return replace(message, size=min(max(message.size, announced), _MAX_SIZE), defect=defect)
+
+
+def header_block(raw: bytes) -> bytes:
+    """The header block of a message with its blank line, or b"" if it does not end early enough."""
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(separator, 0, HEADER_MAX)
+        if end >= 0:
+            return raw[: end + len(separator)]
+    return b""
+
+
+def describe_size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size:,} bytes"
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+def parse_status(raw: bytes) -> dict[bytes, int]:
+    """The items of a STATUS answer: {b"UIDVALIDITY": 7, b"MESSAGES": 12, ...}."""
+    return {key.upper(): int(value) for key, value in _STATUS_ITEM.findall(raw)}
+
+
+def parse_search(text: bytes) -> list[int]:
+    """The UIDs of one `* SEARCH ...` line (anything that is not a UID is left out)."""
+    return [int(token) for token in text[8:].split() if token.isdigit() and len(token) <= 10]
 
 
 def parse_internaldate(value: str) -> datetime | None:

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from inboxbridge.lib.content_store import ContentStore, ContentStoreError, Staged
-from inboxbridge.lib.mime import ParsedMessage, parse_message, synthetic_message_id
+from inboxbridge.lib.mime import SYNTHETIC_ID_DOMAIN, ParsedMessage, parse_message, synthetic_message_id
 
 if TYPE_CHECKING:
     from inboxbridge.sync.imap import FetchedMessage, ServerLogin
@@ -65,7 +65,10 @@ class Incoming:
 
 def prepare(message: FetchedMessage, max_attachment_size: int) -> Incoming:
     parsed = parse_message(message.raw, max_attachment_size=max_attachment_size)
-    message_id = parsed.message_id or synthetic_message_id(message.raw)
+    if message.defect:  # over the size limit: its headers (or nothing) were fetched
+        parsed.defects.append(message.defect)
+        parsed.truncated = True
+    message_id = parsed.message_id or _synthetic_id(message)
     json_fields = (
         *(_json([[_clean(a.name), _clean(a.address)] for a in group])
           for group in (parsed.to, parsed.cc, parsed.bcc, parsed.reply_to)),
@@ -74,6 +77,14 @@ def prepare(message: FetchedMessage, max_attachment_size: int) -> Incoming:
     )
     return Incoming(message.uid, message.flags, message.internaldate, message.size, parsed, message_id,
                     content_hash(parsed), json_fields)
+
+
+def _synthetic_id(message: FetchedMessage) -> str:
+    if message.raw:
+        return synthetic_message_id(message.raw)
+    # Nothing of it was read (over the size limit): two such messages must not become one Email.
+    received = int(message.internaldate.timestamp()) if message.internaldate else 0
+    return f"unread.{message.uid}.{message.size}.{received}@{SYNTHETIC_ID_DOMAIN}"
 
 
 def content_hash(parsed: ParsedMessage) -> str:
@@ -143,6 +154,15 @@ class Job:
     folders: Sequence[tuple[int, str, Sequence[int]]]  # (folder_id, name, UIDs to fetch)
     attachments_dir: str = ""  # write attachment contents there (the files store), else send them
     send_bytes: int = SEND_BYTES  # a batch ends at this much mail (shared out when several helpers run)
+    # The most bytes of one message read (INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES), taken from the
+    # writer's settings when the job is made: the helper has none of its own.
+    max_message_size: int = field(default_factory=lambda: _setting("IMAP_MAX_LITERAL_BYTES"))
+
+
+def _setting(name: str) -> Any:
+    from django.conf import settings
+
+    return getattr(settings, name)
 
 
 @dataclass(frozen=True)
@@ -255,7 +275,7 @@ def _produce(job: Job, out: BinaryIO) -> None:
     files = _FileWrites(ContentStore(job.attachments_dir)) if job.attachments_dir else None
     outbox = _Outbox(out, files)
     try:
-        with ImapSession(job.login, timeout=job.timeout) as session:
+        with ImapSession(job.login, timeout=job.timeout, max_message_size=job.max_message_size) as session:
             for folder_id, name, uids in job.folders:
                 session.select(name)
                 batch: list[Incoming] = []
