@@ -290,6 +290,7 @@ class Clients:
             "INBOXBRIDGE_SECRET_KEY": "bench-only", "INBOXBRIDGE_CA_BUNDLE": str(self.server.cafile),
             "INBOXBRIDGE_ENV_FILE": os.devnull, "DJANGO_SETTINGS_MODULE": "inboxbridge.settings",
             "INBOXBRIDGE_LOG_LEVEL": "WARNING",
+            "INBOXBRIDGE_ALLOW_PRIVATE_MAIL_HOSTS": "true",  # Dovecot on loopback
         })
         return env
 

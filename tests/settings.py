@@ -8,6 +8,8 @@ os.environ.setdefault("INBOXBRIDGE_DATA_DIR", tempfile.mkdtemp(prefix="inboxbrid
 os.environ.setdefault("INBOXBRIDGE_ENCRYPTION_KEYS", "cJzPRT3mYl0Ek0oD3K0tZ7JkEJgm4lQ0YbbcVPq0o3I=")
 os.environ.setdefault("INBOXBRIDGE_SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("INBOXBRIDGE_ENV_FILE", os.devnull)
+# The test stack's Dovecot and Postfix listen on loopback; tests of the guard itself switch this off.
+os.environ.setdefault("INBOXBRIDGE_ALLOW_PRIVATE_MAIL_HOSTS", "true")
 
 from inboxbridge.settings import *  # noqa: F403
 

@@ -269,6 +269,15 @@ MICROSOFT_MAIL_RESOURCE = env_str("INBOXBRIDGE_MICROSOFT_MAIL_RESOURCE", "https:
 CA_BUNDLE = env_str("INBOXBRIDGE_CA_BUNDLE")
 HTTP_TIMEOUT = env_int("INBOXBRIDGE_HTTP_TIMEOUT", 20)
 
+# --- "Other" (IMAP/SMTP with a password) mail servers: users name them, so they are vetted ------
+# Deployment defaults of the settings on System > Configuration > Other Mail Servers.
+OTHER_ACCOUNTS_ENABLED = env_bool("INBOXBRIDGE_OTHER_ACCOUNTS_ENABLED", True)
+OTHER_ACCOUNTS_ALLOWED_HOSTS = env_str("INBOXBRIDGE_OTHER_ACCOUNTS_ALLOWED_HOSTS")
+# Loopback, private and link-local addresses are refused unless this is set (on-premises servers).
+ALLOW_PRIVATE_MAIL_HOSTS = env_bool("INBOXBRIDGE_ALLOW_PRIVATE_MAIL_HOSTS")
+MAIL_CHECK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_CHECK_TIMEOUT", 10)
+MAIL_CHECKS_PER_10_MINUTES = env_int("INBOXBRIDGE_MAIL_CHECK_LIMIT", 5)
+
 # --- Sync ----------------------------------------------------------------------------------------
 MAIL_NETWORK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_TIMEOUT", 60)
 ATTACHMENT_MAX_BYTES = env_int("INBOXBRIDGE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)

@@ -72,3 +72,10 @@ def save_options(actor: User, values: dict[store.Option, str], *, audit: str) ->
     if changed:
         record_audit_event(actor, audit, changed=changed)
     return changed
+
+
+def save_other_accounts_settings(actor: User, *, enabled: bool, allowed_hosts: list[str]) -> list[str]:
+    """Whether users may add Other accounts, and to which servers; returns the labels that changed."""
+    return save_options(actor, {store.OTHER_ACCOUNTS_ENABLED: "1" if enabled else "0",
+                                store.OTHER_ACCOUNTS_ALLOWED_HOSTS: ", ".join(allowed_hosts)},
+                        audit="other_accounts.settings_changed")

@@ -34,6 +34,11 @@ VERIFIED_FINGERPRINT = Option("microsoft.verified_fingerprint", "Verified creden
 
 MICROSOFT_CREDENTIALS = (CLIENT_ID, CLIENT_SECRET, TENANT_ID)
 
+# "Other" accounts (IMAP/SMTP with a password): whether users may add them, and to which servers.
+OTHER_ACCOUNTS_ENABLED = Option("other_accounts.enabled", "Allow Other accounts", "OTHER_ACCOUNTS_ENABLED")
+OTHER_ACCOUNTS_ALLOWED_HOSTS = Option("other_accounts.allowed_hosts", "Allowed mail servers",
+                                      "OTHER_ACCOUNTS_ALLOWED_HOSTS")
+
 
 def stored(option: Option) -> StoredSetting | None:
     return StoredSetting.objects.filter(key=option.key).first()
@@ -44,6 +49,11 @@ def get(option: Option) -> str:
     if row is None:
         return option.default()
     return row.secret_value if option.secret else row.value
+
+
+def get_flag(option: Option) -> bool:
+    """A yes/no option: stored as "1"/"0"; its deployment default is a boolean setting."""
+    return get(option).strip().lower() in {"1", "true"}
 
 
 def uses_default(option: Option) -> bool:

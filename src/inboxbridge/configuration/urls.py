@@ -11,5 +11,6 @@ urlpatterns = [
     path("integrations/microsoft/enable", views.enable_email_sync, name="microsoft-enable"),
     path("integrations/microsoft/disable", views.disable_email_sync, name="microsoft-disable"),
     path("integrations/microsoft/admin-consent", views.admin_consent, name="microsoft-admin-consent"),
+    path("other-mail-servers/", views.other_mail_servers, name="other-mail-servers"),
     path("system-information/", views.system_info, name="system-information"),
 ]

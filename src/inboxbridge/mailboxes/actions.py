@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inboxbridge.accounts.actions import record_audit_event
 from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailboxes.queries import SERVER_CHECK
 from inboxbridge.microsoft.client import SignedInIdentity
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,14 @@ def save_other_account(user: User, **fields: object) -> Mailbox:
     mailbox.save()
     record_audit_event(user, "mailbox.configured", mailbox.email_address, account_type="other")
     return mailbox
+
+
+def record_server_check(user: User, candidate: Mailbox) -> None:
+    """Audit a live check of Other mail servers (which hosts a user made this server contact); the
+    check's rate limit counts these."""
+    record_audit_event(user, SERVER_CHECK, candidate.email_address,
+                       imap=f"{candidate.imap_host}:{candidate.imap_port}",
+                       smtp=f"{candidate.smtp_host}:{candidate.smtp_port}")
 
 
 @transaction.atomic

@@ -1,7 +1,10 @@
 """How to log in to a mailbox's IMAP and SMTP servers: host, port, security and a fresh credential.
 
 Office 365 mailboxes get an access token (refreshed when needed, see tokens.py); "Other" mailboxes
-their stored password. The sync engine and the sender only ever see a `ServerLogin`.
+their stored password, once their server has passed `server_policy.vet_server` (the administrator's
+setting and the network guard), here, right before every connection: a refusal raises
+`ServerRefused`, a `MailboxUnavailable` the sync and the sender already report as the mailbox's
+status. The sync engine and the sender only ever see a `ServerLogin`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.server_policy import vet_server
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,11 @@ def imap_login(mailbox: Mailbox, *, force_refresh: bool = False) -> ServerLogin:
             mechanism="XOAUTH2",
             secret=access_token_for(mailbox, force_refresh=force_refresh),
         )
+    port = mailbox.imap_port or (993 if mailbox.imap_ssl else 143)
+    vet_server(mailbox.imap_host, port)
     return ServerLogin(
         host=mailbox.imap_host,
-        port=mailbox.imap_port or (993 if mailbox.imap_ssl else 143),
+        port=port,
         security="ssl" if mailbox.imap_ssl else "starttls",
         username=mailbox.username or mailbox.email_address,
         mechanism="PLAIN",
@@ -57,9 +63,11 @@ def smtp_login(mailbox: Mailbox, *, force_refresh: bool = False) -> ServerLogin:
             mechanism="XOAUTH2",
             secret=access_token_for(mailbox, force_refresh=force_refresh),
         )
+    port = mailbox.smtp_port or 587
+    vet_server(mailbox.smtp_host, port)
     return ServerLogin(
         host=mailbox.smtp_host,
-        port=mailbox.smtp_port or 587,
+        port=port,
         security=mailbox.smtp_security or "starttls",
         username=mailbox.username or mailbox.email_address,
         mechanism="PLAIN",

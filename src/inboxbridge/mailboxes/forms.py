@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from inboxbridge.mailboxes.models import Folder
+from inboxbridge.lib import netguard
+from inboxbridge.mailboxes import server_policy
+from inboxbridge.mailboxes.models import Folder, Mailbox
 
 WINDOW_CHOICES = [("", "All mail"), ("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"),
                   ("365", "Last year")]
@@ -21,8 +25,62 @@ class OtherAccountForm(forms.Form):
     username = forms.CharField(label="Username", max_length=320)
     password = forms.CharField(
         label="Password", required=False, widget=forms.PasswordInput(render_value=False),
-        help_text="Leave empty to keep the stored password.",
+        help_text="Leave empty to keep the stored password. After changing a host, port or security setting, "
+                  "enter it again: the stored password only ever goes to the servers it was saved for.",
     )
+
+    def __init__(self, *args: Any, saved: Mailbox | None = None, **kwargs: Any) -> None:
+        """`saved`: the user's Other mailbox, whose stored password an empty field keeps."""
+        super().__init__(*args, **kwargs)
+        self.saved = saved
+        self._patterns = server_policy.allowed_patterns()
+
+    def _clean_host(self, name: str) -> str:
+        try:
+            host = netguard.normalize_host(self.cleaned_data[name])
+        except ValueError as wrong:
+            raise forms.ValidationError(str(wrong)) from None
+        refusal = server_policy.name_refusal(host, patterns=self._patterns)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return host
+
+    def clean_imap_host(self) -> str:
+        return self._clean_host("imap_host")
+
+    def clean_smtp_host(self) -> str:
+        return self._clean_host("smtp_host")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") or self.errors:
+            return data
+        if self.saved is None:
+            self.add_error("password", "Enter the password.")
+        elif server_settings_changed(self.saved, data):
+            self.add_error("password", "You changed the mail server settings: enter the password again. The stored "
+                                       "password is only sent to the servers it was saved for.")
+        return data
+
+    def candidate(self) -> Mailbox:
+        """The account as submitted, with the stored password when the field was left empty."""
+        data = dict(self.cleaned_data)
+        data["password"] = data["password"] or (self.saved.password if self.saved else "")
+        return Mailbox(account_type=Mailbox.AccountType.OTHER, **data)
+
+
+def server_settings_changed(saved: Mailbox, data: dict[str, Any]) -> bool:
+    """Whether the stored password would go somewhere else, or less protected, than where it was saved."""
+    submitted = Mailbox(**{name: data.get(name) for name in (
+        "imap_host", "imap_port", "imap_ssl", "smtp_host", "smtp_port", "smtp_security")})
+    return _servers(saved) != _servers(submitted)
+
+
+def _servers(mailbox: Mailbox) -> tuple[object, ...]:
+    """Where and how the password goes, as connection.py will use it (ports and security defaulted)."""
+    return (mailbox.imap_host.strip().lower().rstrip("."), mailbox.imap_port or (993 if mailbox.imap_ssl else 143),
+            bool(mailbox.imap_ssl), mailbox.smtp_host.strip().lower().rstrip("."), mailbox.smtp_port or 587,
+            mailbox.smtp_security or "starttls")
 
 
 class FolderSelectionForm(forms.Form):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -8,8 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from inboxbridge.accounts.types import AuthenticatedRequest
-from inboxbridge.mailboxes import actions
-from inboxbridge.mailboxes.connection import imap_login, smtp_login
+from inboxbridge.mailboxes import actions, server_check, server_policy
+from inboxbridge.mailboxes.connection import imap_login
 from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
@@ -27,6 +28,10 @@ def email_configuration(request: AuthenticatedRequest) -> HttpResponse:
     account_type = request.GET.get("type") or (mailbox.account_type if mailbox else "")
     if account_type == Mailbox.AccountType.OFFICE365 and not config.email_sync_enabled and not mailbox:
         account_type = ""
+    other_available = server_policy.other_accounts_enabled()
+    if account_type == Mailbox.AccountType.OTHER and not other_available and not (
+            mailbox and mailbox.account_type == Mailbox.AccountType.OTHER):
+        account_type = ""
     other_form = OtherAccountForm(initial=_other_initial(mailbox))
     folders = list(mailbox.folders.filter(exists_on_server=True)) if mailbox else []
     folder_form = FolderSelectionForm(
@@ -38,6 +43,8 @@ def email_configuration(request: AuthenticatedRequest) -> HttpResponse:
         "mailbox": mailbox,
         "account_type": account_type,
         "office365_available": config.email_sync_enabled,
+        "other_disabled": "" if other_available else server_policy.DISABLED_MESSAGE,
+        "allowed_servers": server_policy.allowed_patterns() if other_available else [],
         "other_form": other_form,
         "folder_form": folder_form,
         "folder_rows": [(f, folder_depth(f)) for f in folders],
@@ -91,42 +98,28 @@ def disconnect(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def save_other(request: AuthenticatedRequest) -> HttpResponse:
-    form = OtherAccountForm(request.POST)
+    if not server_policy.other_accounts_enabled():
+        messages.error(request, server_policy.DISABLED_MESSAGE)
+        return redirect(PAGE)
     mailbox = actions.active_mailbox_of(request.user)
+    saved = mailbox if mailbox and mailbox.account_type == Mailbox.AccountType.OTHER else None
+    form = OtherAccountForm(request.POST, saved=saved)
+    status = 400
     if form.is_valid():
-        data = dict(form.cleaned_data)
-        if not data["password"] and not (mailbox and mailbox.account_type == Mailbox.AccountType.OTHER):
-            form.add_error("password", "Enter the password.")
+        if limited := server_check.rate_limit_problem(request.user):
+            form.add_error(None, limited)
+            status = 429
+        elif problem := server_check.check_servers(request.user, form.candidate()):
+            form.add_error(None, problem)
         else:
-            candidate = Mailbox(account_type=Mailbox.AccountType.OTHER, **{**data, "password": data["password"]
-                                                                          or (mailbox.password if mailbox else "")})
-            problem = _check_servers(candidate)
-            if problem:
-                form.add_error(None, problem)
-            else:
-                actions.save_other_account(request.user, **data)
-                messages.success(request, "The mailbox settings were checked and saved.")
-                return redirect(PAGE)
+            actions.save_other_account(request.user, **form.cleaned_data)
+            messages.success(request, "The mailbox settings were checked and saved.")
+            return redirect(PAGE)
     return render(request, "mailboxes/email_configuration.html", {
         "mailbox": mailbox, "account_type": "other", "office365_available": load_config().email_sync_enabled,
+        "other_disabled": "", "allowed_servers": server_policy.allowed_patterns(),
         "other_form": form, "folder_form": None, "folder_rows": [],
-    }, status=400)
-
-
-def _check_servers(candidate: Mailbox) -> str:
-    from inboxbridge.sending.smtp import check_login as check_smtp
-    from inboxbridge.sync.imap import ImapError
-    from inboxbridge.sync.imap import check_login as check_imap
-
-    try:
-        check_imap(imap_login(candidate))
-    except ImapError as error:
-        return f"IMAP check failed: {error}"
-    try:
-        check_smtp(smtp_login(candidate))
-    except Exception as error:
-        return f"SMTP check failed: {error}"
-    return ""
+    }, status=status)
 
 
 @login_required
@@ -138,9 +131,17 @@ def retrieve_folders(request: AuthenticatedRequest) -> HttpResponse:
     if mailbox is None:
         return redirect(PAGE)
     try:
-        remote = list_folders(imap_login(mailbox))
-    except (ImapError, MicrosoftError, MailboxUnavailable) as error:
+        login = imap_login(mailbox)
+    except (MicrosoftError, MailboxUnavailable) as error:
         messages.error(request, f"The folders could not be retrieved. {error}")
+        return redirect(PAGE)
+    try:
+        remote = list_folders(login)
+    except ImapError as error:
+        # An Other account's server is whatever its user typed: its words are not repeated here.
+        text = str(error) if mailbox.account_type == Mailbox.AccountType.OFFICE365 else \
+            server_check.imap_failure_text(error, login, settings.MAIL_NETWORK_TIMEOUT)
+        messages.error(request, f"The folders could not be retrieved. {text}")
         return redirect(PAGE)
     folders = actions.update_folders(
         mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote if f.selectable]

@@ -38,8 +38,8 @@ def _explain(code: int, text: str) -> str:
     return f"{code} {text}".strip()
 
 
-def _open(login: ServerLogin) -> smtplib.SMTP:
-    timeout = settings.MAIL_NETWORK_TIMEOUT
+def _open(login: ServerLogin, timeout: float | None = None) -> smtplib.SMTP:
+    timeout = timeout or settings.MAIL_NETWORK_TIMEOUT
     context = client_ssl_context()
     connection: smtplib.SMTP
     if login.security == "ssl":
@@ -76,9 +76,9 @@ def _authenticate(connection: smtplib.SMTP, login: ServerLogin) -> None:
         connection.login(login.username, login.secret)
 
 
-def _guarded(login: ServerLogin) -> smtplib.SMTP:
+def _guarded(login: ServerLogin, timeout: float | None = None) -> smtplib.SMTP:
     try:
-        return _open(login)
+        return _open(login, timeout)
     except smtplib.SMTPAuthenticationError as exc:
         # 5xx: the server will keep refusing this credential; 4xx: it may accept it later.
         raise SmtpError(f"Authentication failed: {_explain(exc.smtp_code, _text(exc.smtp_error))}",
@@ -93,8 +93,9 @@ def _guarded(login: ServerLogin) -> smtplib.SMTP:
         raise SmtpError(f"Could not connect to {login.host}:{login.port}: {exc.strerror or exc}") from None
 
 
-def check_login(login: ServerLogin) -> None:
-    connection = _guarded(login)
+def check_login(login: ServerLogin, *, timeout: float | None = None) -> None:
+    """Log in and out; `timeout` (seconds per network operation) defaults to the mail timeout."""
+    connection = _guarded(login, timeout)
     connection.quit()
 
 

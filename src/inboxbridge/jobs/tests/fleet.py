@@ -156,6 +156,7 @@ def fleet_environment(database: FleetDatabase, backend: str, ca_file: Path | Non
         "INBOXBRIDGE_TASKS_BACKEND": backend,
         "INBOXBRIDGE_REDIS_URL": redis,
         "INBOXBRIDGE_LOG_LEVEL": "WARNING",
+        "INBOXBRIDGE_ALLOW_PRIVATE_MAIL_HOSTS": "true",  # the fleet's mail server is on loopback
     })
     if database.url:
         env["DATABASE_URL"] = database.url

@@ -22,6 +22,8 @@ function syncUseDefault(box) {
 }
 document.addEventListener("change", (event) => {
   if (event.target.matches("[data-use-default]")) syncUseDefault(event.target);
+  // A choice that reloads the page (the Content-Security-Policy allows no inline onchange).
+  if (event.target.matches("[data-submit-on-change]")) event.target.form.submit();
 });
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-use-default]").forEach(syncUseDefault);
