@@ -97,9 +97,11 @@ def disable_email_sync(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
+@require_POST
 def admin_consent(request: HttpRequest) -> HttpResponse:
     """Send a tenant administrator to Microsoft's admin consent page; the answer returns to the one
-    Redirect URI with a state this session holds."""
+    Redirect URI with a state this session holds. A POST: it replaces the session's pending flow, which
+    no link on another page (or in a message) may do."""
     from urllib.parse import urlencode
 
     config = load_config()

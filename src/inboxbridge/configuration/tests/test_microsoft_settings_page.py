@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.urls import reverse
 
 from inboxbridge.accounts.models import AuditEvent
 from inboxbridge.configuration import store
+from inboxbridge.microsoft import flows
 from inboxbridge.microsoft.config import load_config
 
 PAGE = reverse("configuration:microsoft")
@@ -28,9 +31,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client) -> None:
 
 def test_a_non_admin_gets_403_on_every_settings_url(client, plain_user) -> None:
     client.force_login(plain_user)
-    for name in ("microsoft", "system-information", "microsoft-admin-consent"):
+    for name in ("microsoft", "system-information"):
         assert client.get(reverse(f"configuration:{name}")).status_code == 403
-    for name in ("microsoft-enable", "microsoft-disable"):
+    for name in ("microsoft-enable", "microsoft-disable", "microsoft-admin-consent"):
         assert client.post(reverse(f"configuration:{name}")).status_code == 403
     assert client.post(PAGE, {"client_id": CLIENT_ID}).status_code == 403
     assert store.get(store.CLIENT_ID) == ""
@@ -116,6 +119,19 @@ def test_the_page_lists_exactly_the_needed_delegated_permissions(client, admin_u
         assert f"<code>{scope}</code>" in page
     assert "User.Read" not in page and "Mail.Read" not in page
     assert "admin-consent-link" in page
+
+
+def test_admin_consent_starts_only_from_the_pages_form(client, admin_user) -> None:
+    client.force_login(admin_user)
+    save(client)
+    consent = reverse("configuration:microsoft-admin-consent")
+    assert client.get(consent).status_code == 405  # a link elsewhere cannot replace the pending flow
+    assert flows.SESSION_KEY not in client.session
+    answer = client.post(consent)
+    assert answer.status_code == 302
+    target = urlsplit(answer["Location"])
+    assert target.path.endswith("/v2.0/adminconsent")
+    assert parse_qs(target.query)["state"][0] in client.session[flows.SESSION_KEY]
 
 
 def test_csrf_is_enforced(admin_user) -> None:
