@@ -286,6 +286,12 @@ ATTACHMENT_MAX_BYTES = env_int("INBOXBRIDGE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1
 IMAP_MAX_LITERAL_BYTES = env_int("INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES", max(64 * 1024 * 1024, 2 * ATTACHMENT_MAX_BYTES))
 if IMAP_MAX_LITERAL_BYTES < 1024 * 1024:
     sys.exit("inboxbridge: INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES must be at least 1048576 (1 MiB)")
+# Per message: the text and the HTML body kept (each, bytes of UTF-8) and the body parts read; past
+# them the message is cut and marked (lib/mime.py).
+BODY_MAX_BYTES = env_int("INBOXBRIDGE_BODY_MAX_BYTES", 2 * 1024 * 1024)
+MESSAGE_MAX_PARTS = env_int("INBOXBRIDGE_MESSAGE_MAX_PARTS", 1000)
+# The HTML of one message sanitised for display; the page says when it was cut (lib/html.py).
+HTML_MAX_BYTES = env_int("INBOXBRIDGE_HTML_MAX_BYTES", 2 * 1024 * 1024)
 # Where attachment contents go: files (content-addressed, beside the SQLite database: each written
 # once, streamed on download) or database (rows every machine of a fleet shares without a shared
 # disk). The default follows the database. Contents already stored stay readable after a switch.

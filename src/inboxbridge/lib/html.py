@@ -21,6 +21,9 @@ from urllib.parse import unquote
 
 import nh3
 
+from .css import sanitize_declarations, sanitize_stylesheet
+from .mime_text import size_text, utf8_prefix
+
 __all__ = ["SanitizedHtml", "has_remote_content", "html_to_text", "sanitize_css", "sanitize_email_html"]
 
 TAGS = {
@@ -60,12 +63,17 @@ _IMAGE_ATTRS = {("img", "src"), ("table", "background"), ("td", "background"), (
                 ("tr", "background")}
 _DATA_IMAGE = re.compile(r"data:image/(?:png|gif|jpeg|jpg|webp|bmp);base64,[a-z0-9+/=\s]*\Z", re.IGNORECASE)
 _REMOTE = re.compile(r"https?://", re.IGNORECASE)
+_MAY_BE_REMOTE = re.compile(r"http|\\", re.IGNORECASE)
 
-_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.DOTALL)
-_CSS_URL = re.compile(r"url\(\s*(?:\"([^\"]*)\"|'([^']*)'|([^)'\"]*))\s*\)", re.IGNORECASE)
-_CSS_DANGER = re.compile(r"expression\s*\(|javascript:|vbscript:|-moz-binding|behavior\s*:|@import",
-                         re.IGNORECASE)
-_STYLE_BLOCK = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL | re.IGNORECASE)
+# What is sanitised of one message's HTML, in UTF-8 bytes (INBOXBRIDGE_HTML_MAX_BYTES): the work is
+# linear, but it holds the GIL, so it is bounded too.
+DEFAULT_HTML_MAX_BYTES = 2 * 1024 * 1024
+# CSS (style attributes and blocks together) tokenised per message. tinycss2 is pure Python: 0.1 to
+# 4.5 microseconds a character depending on the tokens (more on a busy machine), so about half a
+# second at worst here; real mail has a few dozen KB. Styles past it are left out.
+CSS_MAX_CHARS = 128 * 1024
+CUT_NOTE = "This message is too long to show in full: only its first {size} are shown."
+STYLES_CUT_NOTE = "Some of this message's styling was left out: it has more than {size} of it."
 
 
 @dataclass
@@ -73,6 +81,8 @@ class SanitizedHtml:
     html: str
     blocked_images: int = 0  # remote images left out; the page offers "Show images" when > 0
     cids: set[str] = field(default_factory=set)  # content ids shown inline (not listed again as files)
+    cut: bool = False  # the HTML was over HTML_MAX_BYTES: only its beginning was sanitised and shown
+    styles_cut: bool = False  # the styles were over CSS_MAX_CHARS: those past it were left out
 
 
 CidUrl = Callable[[str], str | None]
@@ -85,6 +95,7 @@ class _Rewriter:
         self.cid_url = cid_url
         self.allow_remote = allow_remote
         self.result = SanitizedHtml("")
+        self.css_left = CSS_MAX_CHARS
 
     def image(self, url: str) -> str | None:
         url = url.strip()
@@ -112,41 +123,70 @@ class _Rewriter:
 
     def attribute(self, tag: str, attr: str, value: str) -> str | None:
         if attr == "style":
-            return sanitize_css(value, self) or None
+            return self.style(value) or None
         if (tag, attr) in _IMAGE_ATTRS:
             return self.image(value)
         if attr == "href":
             return self.link(value)
         return value
 
+    def style(self, css: str) -> str:
+        return sanitize_declarations(css, self.image) if self.afford(css) else ""
+
+    def sheet(self, css: str) -> str:
+        return sanitize_stylesheet(css, self.image) if self.afford(css) else ""
+
+    def afford(self, css: str) -> bool:
+        if len(css) > self.css_left:
+            self.result.styles_cut = True
+            return False
+        self.css_left -= len(css)
+        return True
+
+
+class _RemoteProbe(_Rewriter):
+    """Only counts remote images: CSS that cannot name one (no "http", no escape) is not parsed.
+    It is charged to the budget all the same, so the probe parses what the sanitiser would."""
+
+    def __init__(self) -> None:
+        super().__init__(None, allow_remote=False)
+
+    def afford(self, css: str) -> bool:
+        return super().afford(css) and _MAY_BE_REMOTE.search(css) is not None
+
 
 def sanitize_css(css: str, rewriter: _Rewriter | None = None) -> str:
-    """Neutralise the dangerous parts of a style sheet or style attribute: comments and escapes (which
-    hide keywords from filters), expressions, bindings, @import and url()s other than allowed images."""
-    # Removed outright (not replaced by a space): old engines read "expr/**/ession" as one word.
-    css = _CSS_COMMENT.sub("", css).replace("\\", "")
-    css = _CSS_DANGER.sub("x-blocked", css)
-
-    def url(match: re.Match[str]) -> str:
-        target = next((g for g in match.groups() if g is not None), "")
-        kept = rewriter.image(target) if rewriter else None
-        # `none` keeps the declaration valid; an empty url() would fetch the page itself.
-        return f'url("{kept}")' if kept and '"' not in kept else "none"
-
-    return _CSS_URL.sub(url, css)
+    """The declarations of a style attribute, without anything that could run, bind or load other
+    than images the rewriter allows (none without one). See inboxbridge.lib.css."""
+    return sanitize_declarations(css, rewriter.image if rewriter else lambda url: None)
 
 
-def _sheet(css: str, rewriter: _Rewriter) -> str:
-    # Removing comments and backslashes can join characters into a new "</style"; a style sheet has
-    # no use for "<" outside strings, so none survives and the block cannot end early.
-    css = css.replace("<!--", " ").replace("-->", " ")
-    return sanitize_css(css, rewriter).replace("<", "")
-
-
-def sanitize_email_html(source: str, *, cid_url: CidUrl | None = None, allow_remote: bool = False) -> SanitizedHtml:
+def sanitize_email_html(
+    source: str, *, cid_url: CidUrl | None = None, allow_remote: bool = False, max_bytes: int | None = None
+) -> SanitizedHtml:
     """Sanitise one message's HTML. ``cid_url`` maps a content id to the URL serving that part (None
-    when the message has no such part); ``allow_remote`` is the reader's "Show images" choice."""
-    rewriter = _Rewriter(cid_url, allow_remote)
+    when the message has no such part); ``allow_remote`` is the reader's "Show images" choice;
+    ``max_bytes`` defaults to the HTML_MAX_BYTES setting."""
+    limit = _html_limit(max_bytes)
+    source, cut = utf8_prefix(source, limit)
+    result = _sanitize(source, _Rewriter(cid_url, allow_remote))
+    result.cut = cut
+    # Said in the body itself, so every page showing it says it.
+    notes = [CUT_NOTE.format(size=size_text(limit))] if cut else []
+    if result.styles_cut:
+        notes.append(STYLES_CUT_NOTE.format(size=size_text(CSS_MAX_CHARS)))
+    result.html += "".join(f'<hr><p style="font-style: italic">{html_lib.escape(n)}</p>' for n in notes)
+    return result
+
+
+def has_remote_content(source: str, *, max_bytes: int | None = None) -> bool:
+    """Whether the HTML refers to remote images that sanitising blocks: the page offers "Show
+    images" then. Decided by the sanitiser's own parse, so it agrees with what is blocked."""
+    source, _ = utf8_prefix(source, _html_limit(max_bytes))
+    return _sanitize(source, _RemoteProbe()).blocked_images > 0
+
+
+def _sanitize(source: str, rewriter: _Rewriter) -> SanitizedHtml:
     cleaner = nh3.Cleaner(
         tags=TAGS,
         clean_content_tags=CLEAN_CONTENT_TAGS,
@@ -157,12 +197,35 @@ def sanitize_email_html(source: str, *, cid_url: CidUrl | None = None, allow_rem
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
-    cleaned = cleaner.clean(source)
-    # ammonia keeps <style> text as raw text (it cannot parse CSS): it ends at the first </style>, so
-    # the blocks are found reliably in its output and filtered like style attributes.
-    cleaned = _STYLE_BLOCK.sub(lambda m: m.group(1) + _sheet(m.group(2), rewriter) + m.group(3), cleaned)
-    rewriter.result.html = cleaned
+    rewriter.result.html = _filter_style_blocks(cleaner.clean(source), rewriter.sheet)
     return rewriter.result
+
+
+def _filter_style_blocks(html: str, sheet: Callable[[str], str]) -> str:
+    """Run each <style> block of ammonia's output through ``sheet``. ammonia keeps a block's text as
+    raw text (it cannot parse CSS), ending at the first "</style>"; everywhere else in its output a
+    "<" is escaped (text and attribute values alike), and no other kept tag starts with "<style", so
+    every "<style" outside a block opens one. str.find only: linear on any input."""
+    out: list[str] = []
+    pos = 0
+    while (start := html.find("<style", pos)) != -1:
+        open_end = html.find(">", start)
+        if open_end == -1:
+            break
+        close = html.find("</style>", open_end)
+        body_end = len(html) if close == -1 else close
+        out += [html[pos : open_end + 1], sheet(html[open_end + 1 : body_end]), "</style>"]
+        pos = body_end + len("</style>")
+    out.append(html[pos:])
+    return "".join(out)
+
+
+def _html_limit(max_bytes: int | None) -> int:
+    if max_bytes is not None:
+        return max_bytes
+    from django.conf import settings
+
+    return int(getattr(settings, "HTML_MAX_BYTES", DEFAULT_HTML_MAX_BYTES))
 
 
 _TEXT_BREAK_TAGS = {"br", "p", "div", "tr", "li", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
@@ -183,13 +246,3 @@ def html_to_text(source: str, limit: int = 1_000_000) -> str:
     text = _TAG.sub("", _BREAK.sub("\n", _TEXT_CLEANER.clean(source[:limit])))
     lines = (_SPACES.sub(" ", line).strip() for line in html_lib.unescape(text).split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-_REMOTE_REFERENCE = re.compile(
-    r"""(?:\bsrc|\bbackground)\s*=\s*["']?\s*https?:|url\(\s*["']?\s*https?:""", re.IGNORECASE
-)
-
-
-def has_remote_content(source: str) -> bool:
-    """Whether the HTML refers to remote images (cheap: decides if "Show images" is offered)."""
-    return bool(_REMOTE_REFERENCE.search(source))

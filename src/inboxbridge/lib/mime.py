@@ -28,10 +28,12 @@ from .mime_headers import (
     split_header_block,
 )
 from .mime_parts import mime_fields, split_parts
-from .mime_text import clean_str, decode_text, decode_transfer, short
+from .mime_text import clean_str, decode_text, decode_transfer, short, size_text, utf8_prefix
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENT_SIZE",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_PARTS",
     "Address",
     "ParsedAttachment",
     "ParsedMessage",
@@ -41,6 +43,12 @@ __all__ = [
 ]
 
 DEFAULT_MAX_ATTACHMENT_SIZE = 25 * 1024 * 1024
+# The text and the HTML body are each kept up to this many bytes (UTF-8): more is not readable on a
+# page, is cut before display anyway (INBOXBRIDGE_HTML_MAX_BYTES), and costs every reader of the row.
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+# Body parts read per message, all levels together: real mail has a handful, a big digest a few
+# hundred; a few bytes of boundary lines make another, so a hostile message can hold millions.
+DEFAULT_MAX_PARTS = 1000
 # Every nesting level needs its own boundary line, so real mail stays far below
 # this; the cap keeps crafted input away from the recursion limit.
 _MAX_DEPTH = 40
@@ -82,7 +90,7 @@ class ParsedMessage:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)  # top-level, names as given, values decoded
     defects: list[str] = field(default_factory=list)  # human-readable problems found
-    truncated: bool = False  # some attachment was omitted for size
+    truncated: bool = False  # some attachment was omitted for size, or the body or its parts were cut
 
 
 # Content-Type values and correspondents repeat across a mailbox; caching their
@@ -105,14 +113,22 @@ class _Bodies:
 
 
 class _Walker:
-    __slots__ = ("attachments", "defects", "max_size", "raw", "truncated")
+    __slots__ = ("attachments", "defects", "max_parts", "max_size", "parts", "parts_cut", "raw", "truncated")
 
-    def __init__(self, raw: bytes, max_size: int, defects: list[str]) -> None:
+    def __init__(self, raw: bytes, max_size: int, max_parts: int, defects: list[str]) -> None:
         self.raw = raw
         self.max_size = max_size
+        self.max_parts = max_parts
+        self.parts = 0  # body parts read so far
+        self.parts_cut = False
         self.defects = defects
         self.attachments: list[ParsedAttachment] = []
         self.truncated = False
+
+    def too_many_parts(self) -> None:
+        if not self.parts_cut:
+            self.defects.append(f"more than {self.max_parts} body parts; the rest were not read")
+        self.parts_cut = self.truncated = True
 
     def defect(self, path: str, text: str | None) -> None:
         if text:
@@ -185,16 +201,20 @@ class _Walker:
         depth: int,
         path: str,
     ) -> bool:
-        found = split_parts(self.raw, start, end, boundary.encode("utf-8", "surrogateescape"))
+        room = max(self.max_parts - self.parts, 0)
+        found = split_parts(self.raw, start, end, boundary.encode("utf-8", "surrogateescape"), room + 1)
         if found is None and not boundary.isascii():
             # The header may have been decoded as latin-1 rather than UTF-8.
-            found = split_parts(self.raw, start, end, boundary.encode("latin-1", "replace"))
+            found = split_parts(self.raw, start, end, boundary.encode("latin-1", "replace"), room + 1)
         if found is None:
             self.defect(path, f"no delimiter for boundary {short(boundary)} found, body read as text")
             return False
         parts, closed = found
         if not closed:
             self.defect(path, f"missing end boundary for multipart/{subtype}")
+        if len(parts) > room:
+            parts = parts[:room]
+            self.too_many_parts()
         child_default = "message/rfc822" if subtype == "digest" else "text/plain"
         related = subtype == "related"
         prefix = f"{path}." if path else ""
@@ -227,6 +247,10 @@ class _Walker:
         in_related: bool,
         path: str,
     ) -> None:
+        if self.parts >= self.max_parts:  # the parts of nested multiparts count too
+            self.too_many_parts()
+            return
+        self.parts += 1
         problems: list[str] = []
         fields, body_start = split_header_block(self.raw, start, end, problems)
         for problem in problems:
@@ -300,7 +324,7 @@ _WANTED = {
 }
 
 
-def _parse(raw: bytes, max_size: int, msg: ParsedMessage) -> None:
+def _parse(raw: bytes, max_size: int, max_body: int, max_parts: int, msg: ParsedMessage) -> None:
     if not raw:
         msg.defects.append("empty message")
         return
@@ -340,16 +364,16 @@ def _parse(raw: bytes, max_size: int, msg: ParsedMessage) -> None:
         elif not msg.references:
             msg.references = parse_msgid_list(text)
 
-    walker = _Walker(raw, max_size, msg.defects)
+    walker = _Walker(raw, max_size, max_parts, msg.defects)
     bodies = _Bodies()
     try:
         walker.entity(fields, body_start, len(raw), "text/plain", bodies, 0, False, "")
     finally:
         # Keep whatever was found before an unexpected error.
-        msg.text = _join_text(bodies.text)
-        msg.html = "".join(bodies.html)
+        msg.text = _body(_join_text(bodies.text), max_body, "text", msg)
+        msg.html = _body("".join(bodies.html), max_body, "HTML", msg)
         msg.attachments = walker.attachments
-        msg.truncated = walker.truncated
+        msg.truncated = msg.truncated or walker.truncated
     if msg.html:
         html = msg.html
         msg.attachments = [
@@ -358,11 +382,26 @@ def _parse(raw: bytes, max_size: int, msg: ParsedMessage) -> None:
         ]
 
 
-def parse_message(raw: bytes, *, max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE) -> ParsedMessage:
-    """Parse one RFC 5322 message; never raises, problems go to ``defects``."""
+def _body(text: str, limit: int, what: str, msg: ParsedMessage) -> str:
+    kept, cut = utf8_prefix(text, limit)
+    if cut:
+        msg.defects.append(f"the {what} body is over {size_text(limit)}; only its beginning was kept")
+        msg.truncated = True
+    return kept
+
+
+def parse_message(
+    raw: bytes,
+    *,
+    max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_parts: int = DEFAULT_MAX_PARTS,
+) -> ParsedMessage:
+    """Parse one RFC 5322 message; never raises, problems go to ``defects``. Bodies over
+    ``max_body_bytes`` and parts past ``max_parts`` are cut, with a defect, and ``truncated`` set."""
     msg = ParsedMessage()
     try:
-        _parse(_as_bytes(raw), max_attachment_size, msg)
+        _parse(_as_bytes(raw), max_attachment_size, max_body_bytes, max_parts, msg)
     except Exception as exc:
         msg.defects.append(f"internal parser error ({type(exc).__name__}: {exc}); result incomplete")
     return msg

@@ -5,11 +5,15 @@ from __future__ import annotations
 from .mime_headers import parse_msgid
 
 
-def split_parts(raw: bytes, start: int, end: int, boundary: bytes) -> tuple[list[tuple[int, int]], bool] | None:
+def split_parts(
+    raw: bytes, start: int, end: int, boundary: bytes, limit: int | None = None
+) -> tuple[list[tuple[int, int]], bool] | None:
     """Find the body parts of a multipart entity in ``raw[start:end]``.
 
     Returns ([(part_start, part_end)], closed) or None when no delimiter line exists.
     The line break before a delimiter belongs to the delimiter (RFC 2046 5.1.1).
+    The search stops after ``limit`` parts (a hostile message can hold millions of empty parts;
+    their list alone would take gigabytes); ``closed`` is then True.
     """
     delim = b"--" + boundary
     nl_delim = b"\n" + delim
@@ -45,6 +49,8 @@ def split_parts(raw: bytes, start: int, end: int, boundary: bytes) -> tuple[list
             if content_end > content_start and raw[content_end - 1] == 13:
                 content_end -= 1
             parts.append((content_start, max(content_end, content_start)))
+            if limit is not None and len(parts) >= limit:
+                return parts, True
         if is_close:
             return parts, True
         content_start = line_end

@@ -129,6 +129,25 @@ def bytes_to_str(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def utf8_prefix(text: str, limit: int) -> tuple[str, bool]:
+    """The beginning of ``text`` that fits ``limit`` bytes of UTF-8 (never half a character), and
+    whether anything was cut."""
+    if len(text) * 4 <= limit:  # cannot be over: no need to encode
+        return text, False
+    encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded) <= limit:
+        return text, False
+    return encoded[:limit].decode("utf-8", "ignore"), True
+
+
+def size_text(size: int) -> str:
+    """A byte count for people: "2 MB", "512 KB", "900 bytes"."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
 def clean_str(text: str) -> str:
     """Make decoded text storable: PostgreSQL rejects NUL characters."""
     if "\x00" in text:

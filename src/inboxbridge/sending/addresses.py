@@ -11,6 +11,9 @@ from django.core.validators import validate_email
 
 # Exchange Online accepts at most 500 recipients per message.
 MAX_RECIPIENTS = 500
+# One entry, display name and all: a header line's limit (RFC 5322). The stdlib parser recurses per
+# nested comment or group, so a long "((((" would otherwise end in RecursionError, not a message.
+MAX_ENTRY_CHARS = 998
 
 Address = tuple[str, str]  # (display name, address)
 
@@ -58,15 +61,18 @@ def parse_addresses(raw: str) -> list[Address]:
         if any(ch in part for ch in "\r\n\0"):
             bad.append(part.replace("\r", " ").replace("\n", " ").replace("\0", " "))
             continue
-        name, address = parseaddr(part)
+        if len(part) > MAX_ENTRY_CHARS:
+            bad.append(part[:60] + "…")
+            continue
         try:
+            name, address = parseaddr(part)
             if not address or address.count("@") != 1:
                 raise ValueError
             validate_email(address)
             pair = (name.strip(), _normalized(address))
             HeaderAddress(display_name=pair[0], addr_spec=pair[1])  # what the message is built with
             found.append(pair)
-        except (ValidationError, ValueError, UnicodeError, IndexError):
+        except (ValidationError, ValueError, UnicodeError, IndexError, RecursionError):
             bad.append(part)
     if bad:
         listed = ", ".join(f"“{entry}”" for entry in bad[:5])
