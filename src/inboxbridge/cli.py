@@ -14,6 +14,18 @@ def _setup_django() -> None:
     django.setup()
 
 
+def _start_django() -> None:
+    """Set Django up and run its system checks, as Django's own commands do before they work: a
+    wrong setting stops serve, worker and sync at once, naming the variable and what it takes."""
+    _setup_django()
+    from django.core.management.base import BaseCommand, SystemCheckError
+
+    try:
+        BaseCommand().check()
+    except SystemCheckError as problems:
+        sys.exit(str(problems))
+
+
 def _no_admin_hint() -> None:
     from django.contrib.auth import get_user_model
 
@@ -28,7 +40,7 @@ def _no_admin_hint() -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    _setup_django()
+    _start_django()
     from django.conf import settings
     from django.core.management import call_command
     from waitress import serve as waitress_serve
@@ -61,14 +73,14 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
-    _setup_django()
+    _start_django()
     from inboxbridge.jobs.worker import run_worker
 
     return run_worker(scheduler=not args.no_scheduler)
 
 
 def sync(args: argparse.Namespace) -> int:
-    _setup_django()
+    _start_django()
     from inboxbridge.sync.command import run_sync_command
 
     return run_sync_command(mailbox_ids=args.mailbox or [], all_mailboxes=args.all)

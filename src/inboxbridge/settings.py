@@ -6,7 +6,6 @@ The README lists each variable with its default; keep the two in step.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from dotenv import load_dotenv
 
-from inboxbridge.lib.private_files import create_private_file, private_directory
+from inboxbridge.lib.data_dir import stored_text
 
 load_dotenv(os.environ.get("INBOXBRIDGE_ENV_FILE", ".env"), override=False)
 
@@ -45,39 +44,19 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-def _secret_from_file(path: Path, make: str, what: str) -> str:
-    """Read a generated secret from the data directory, creating it (owner-only) on first run."""
-    if path.exists() or not create_private_file(private_directory(path.parent) / path.name, make + "\n"):
-        return path.read_text().strip()
-    print(f"inboxbridge: no {what} configured; generated one into {path}. Back it up.", file=sys.stderr)
-    return make
-
-
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = private_directory(
-    Path(env_str("INBOXBRIDGE_DATA_DIR") or Path.home() / ".local" / "share" / "inboxbridge")
-)
+# Importing the settings creates no file: the directory, the keys not set in the environment and
+# the SQLite file are created at start-up (lib/data_dir.py, from the accounts app's ready()).
+DATA_DIR = Path(env_str("INBOXBRIDGE_DATA_DIR") or Path.home() / ".local" / "share" / "inboxbridge")
 
 DEBUG = env_bool("INBOXBRIDGE_DEBUG")
-SECRET_KEY = env_str("INBOXBRIDGE_SECRET_KEY") or _secret_from_file(
-    DATA_DIR / "secret_key", secrets.token_urlsafe(50), "INBOXBRIDGE_SECRET_KEY"
-)
-
-
-def _generate_fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
-    return Fernet.generate_key().decode()
-
+# A key the environment does not set is generated into its file at the first start.
+SECRET_KEY_FILE = None if env_str("INBOXBRIDGE_SECRET_KEY") else DATA_DIR / "secret_key"
+SECRET_KEY = env_str("INBOXBRIDGE_SECRET_KEY") or stored_text(SECRET_KEY_FILE)
 
 # Several keys for rotation: the first encrypts, all decrypt (`inboxbridge manage reencrypt_secrets`).
-ENCRYPTION_KEYS = env_list("INBOXBRIDGE_ENCRYPTION_KEYS") or [
-    line.strip()
-    for line in _secret_from_file(
-        DATA_DIR / "encryption.keys", _generate_fernet_key(), "INBOXBRIDGE_ENCRYPTION_KEYS"
-    ).splitlines()
-    if line.strip()
-]
+ENCRYPTION_KEYS_FILE = None if env_list("INBOXBRIDGE_ENCRYPTION_KEYS") else DATA_DIR / "encryption.keys"
+ENCRYPTION_KEYS = env_list("INBOXBRIDGE_ENCRYPTION_KEYS") or stored_text(ENCRYPTION_KEYS_FILE).split()
 
 # The public URL the Redirect URI is built from; empty = the request's own scheme and host.
 BASE_URL = env_str("INBOXBRIDGE_BASE_URL").rstrip("/")
@@ -186,9 +165,7 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
-    # Created here, owner-only, before SQLite would create it through the umask; its -wal and -shm
-    # files take the database file's mode.
-    create_private_file(DATA_DIR / "inboxbridge.sqlite3")
+    # Created owner-only at start-up (lib/data_dir.py), before SQLite would create it through the umask.
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -295,9 +272,8 @@ HTML_MAX_BYTES = env_int("INBOXBRIDGE_HTML_MAX_BYTES", 2 * 1024 * 1024)
 # Where attachment contents go: files (content-addressed, beside the SQLite database: each written
 # once, streamed on download) or database (rows every machine of a fleet shares without a shared
 # disk). The default follows the database. Contents already stored stay readable after a switch.
+# Another value fails the system check inboxbridge.E006 (mail/checks.py) at start.
 ATTACHMENT_STORE = env_str("INBOXBRIDGE_ATTACHMENT_STORE", "database" if DATABASE_URL else "files")
-if ATTACHMENT_STORE not in {"files", "database"}:
-    sys.exit(f"inboxbridge: INBOXBRIDGE_ATTACHMENT_STORE is {ATTACHMENT_STORE!r}; use files or database")
 ATTACHMENTS_DIR = Path(env_str("INBOXBRIDGE_ATTACHMENTS_DIR") or DATA_DIR / "attachments")
 SYNC_BATCH_SIZE = env_int("INBOXBRIDGE_SYNC_BATCH_SIZE", 200)
 SYNC_INTERVAL_SECONDS = env_int("INBOXBRIDGE_SYNC_INTERVAL", 60)
@@ -311,9 +287,8 @@ SYNC_CONNECTIONS = env_int("INBOXBRIDGE_SYNC_CONNECTIONS", 2)
 # --- Background tasks ------------------------------------------------------------------------------
 # database: django-tasks-db, the embedded default (SQLite or PostgreSQL); redis: RQ through
 # django-tasks-rq for fleets; immediate: run tasks inline (tests, debugging).
+# Another value fails the system check inboxbridge.E005 (jobs/checks.py) at start.
 TASKS_BACKEND = env_str("INBOXBRIDGE_TASKS_BACKEND", "database")
-if TASKS_BACKEND not in {"database", "redis", "immediate"}:
-    sys.exit(f"inboxbridge: INBOXBRIDGE_TASKS_BACKEND is {TASKS_BACKEND!r}; use database, redis or immediate")
 REDIS_URL = env_str("INBOXBRIDGE_REDIS_URL", "redis://127.0.0.1:6379/0")
 # The longest any one task may run before RQ stops it; a sync slice is far shorter (its time budget).
 TASK_TIMEOUT_SECONDS = env_int("INBOXBRIDGE_TASK_TIMEOUT", 3600)

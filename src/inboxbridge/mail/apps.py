@@ -9,6 +9,7 @@ class MailConfig(AppConfig):
     label = "mail"
 
     def ready(self) -> None:
+        from inboxbridge.mail import checks  # noqa: F401  (registers its system checks)
         from inboxbridge.mail.search_schema import repair_search_index
 
         post_migrate.connect(repair_search_index, sender=self, dispatch_uid="inboxbridge.mail.repair_search_index")
