@@ -53,22 +53,22 @@ def plain_user(django_user_model: Any) -> Any:
 @pytest.fixture
 def microsoft_app(identity: Any, settings: Any, db: None) -> MicrosoftTestApp:
     """An app registered at the stand-in and saved in Microsoft Settings (not yet enabled)."""
-    from inboxbridge.configuration import store
     from inboxbridge.configuration.models import StoredSetting
+    from inboxbridge.microsoft.config import CLIENT_ID, CLIENT_SECRET, TENANT_ID
 
     app = MicrosoftTestApp(str(uuid.uuid4()), f"secret-{uuid.uuid4().hex}", identity.tenant_id)
     identity.register_app(app.client_id, app.client_secret)
     settings.MICROSOFT_AUTHORITY_HOST = identity.authority_host
     settings.CA_BUNDLE = str(identity.ca_file)
-    StoredSetting.objects.update_or_create(key=store.CLIENT_ID.key, defaults={"value": app.client_id})
-    StoredSetting.objects.update_or_create(key=store.CLIENT_SECRET.key, defaults={"secret_value": app.client_secret})
-    StoredSetting.objects.update_or_create(key=store.TENANT_ID.key, defaults={"value": app.tenant_id})
+    StoredSetting.objects.update_or_create(key=CLIENT_ID.key, defaults={"value": app.client_id})
+    StoredSetting.objects.update_or_create(key=CLIENT_SECRET.key, defaults={"secret_value": app.client_secret})
+    StoredSetting.objects.update_or_create(key=TENANT_ID.key, defaults={"value": app.tenant_id})
     return app
 
 
 @pytest.fixture
 def enabled_microsoft(microsoft_app: MicrosoftTestApp, admin_user: Any) -> MicrosoftTestApp:
-    from inboxbridge.configuration import actions
+    from inboxbridge.microsoft import actions
     from inboxbridge.microsoft.config import load_config
 
     actions.enable_email_sync(admin_user, load_config().fingerprint)

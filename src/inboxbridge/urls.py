@@ -15,7 +15,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("inboxbridge.accounts.urls")),
     path("", include("inboxbridge.signin.urls")),
-    path("oauth2/microsoft/", include("inboxbridge.microsoft.urls")),
+    path("", include("inboxbridge.microsoft.urls")),
     path("system/configuration/", include("inboxbridge.configuration.urls")),
     path("my/", include("inboxbridge.mailboxes.urls")),
     path("mail/outbox/", include("inboxbridge.sending.urls")),

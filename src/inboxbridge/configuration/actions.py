@@ -1,4 +1,9 @@
-"""Writes of the configuration app: each one transaction, each audited (never with a secret's value)."""
+"""Writes of the settings store, each audited (never with a secret's value).
+
+`set_option` and `clear_option` are the building blocks other apps' actions use inside their own
+transaction (Microsoft Settings in `microsoft/actions.py`, Sign in with Microsoft in
+`signin/actions.py`); the Other Mail Servers page's own write is here.
+"""
 
 from __future__ import annotations
 
@@ -13,53 +18,17 @@ from inboxbridge.configuration.models import StoredSetting
 User = UserModel | AnonymousUser
 
 
-def _set(option: store.Option, value: str, actor: User) -> None:
+def set_option(option: store.Option, value: str, actor: User) -> None:
+    """Save `value` in the back-office: it now wins over the deployment default."""
     user = actor if actor.is_authenticated else None
     defaults: dict[str, object] = {"secret_value": value, "value": ""} if option.secret else {"value": value}
     StoredSetting.objects.update_or_create(key=option.key, defaults={**defaults, "updated_by": user})
 
 
-@transaction.atomic
-def save_microsoft_settings(
-    actor: User, *, values: dict[str, str], use_default: dict[str, bool]
-) -> list[str]:
-    """Store the submitted credentials; returns the labels of the fields that changed.
-
-    An empty secret field means "keep the stored secret" (the page never shows it back).
-    """
-    changed: list[str] = []
-    for option in store.MICROSOFT_CREDENTIALS:
-        row = store.stored(option)
-        if use_default.get(option.key):
-            if row is not None:
-                row.delete()
-                changed.append(option.label)
-                record_audit_event(actor, "microsoft_settings.use_default", option.label)
-            continue
-        new = values.get(option.key, "")
-        if not new and (option.secret or row is None):
-            continue  # an empty secret field keeps the stored secret; an empty new field keeps the default
-        old = (row.secret_value if option.secret else row.value) if row is not None else None
-        if new == old:
-            continue
-        _set(option, new, actor)
-        changed.append(option.label)
-        detail: dict[str, object] = {"change": "set"} if option.secret else {"old": old, "new": new}
-        record_audit_event(actor, "microsoft_settings.changed", option.label, **detail)
-    return changed
-
-
-@transaction.atomic
-def enable_email_sync(actor: User, fingerprint: str) -> None:
-    _set(store.EMAIL_SYNC_ENABLED, "1", actor)
-    _set(store.VERIFIED_FINGERPRINT, fingerprint, actor)
-    record_audit_event(actor, "microsoft_settings.enabled", store.EMAIL_SYNC_ENABLED.label)
-
-
-@transaction.atomic
-def disable_email_sync(actor: User) -> None:
-    _set(store.EMAIL_SYNC_ENABLED, "0", actor)
-    record_audit_event(actor, "microsoft_settings.disabled", store.EMAIL_SYNC_ENABLED.label)
+def clear_option(option: store.Option) -> bool:
+    """"Use Default": forget the saved value; True if there was one."""
+    deleted, _ = StoredSetting.objects.filter(key=option.key).delete()
+    return bool(deleted)
 
 
 @transaction.atomic
@@ -68,7 +37,7 @@ def save_options(actor: User, values: dict[store.Option, str], *, audit: str) ->
     current = store.get_many(tuple(values))
     changed = [option.label for option, value in values.items() if current[option.key] != value]
     for option, value in values.items():
-        _set(option, value, actor)
+        set_option(option, value, actor)
     if changed:
         record_audit_event(actor, audit, changed=changed)
     return changed

@@ -8,4 +8,4 @@ class ConfigurationConfig(AppConfig):
     label = "configuration"
 
     def ready(self) -> None:
-        from inboxbridge.configuration import checks, flows  # noqa: F401  (registers flow handlers and checks)
+        from inboxbridge.configuration import checks  # noqa: F401  (registers the system checks)

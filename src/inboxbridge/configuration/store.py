@@ -1,6 +1,10 @@
 """The layered settings store: a value saved in the back-office, else the deployment default.
 
-The deployment default is a Django setting filled from the environment (see settings.py).
+The deployment default is a Django setting filled from the environment (see settings.py). This
+module knows no integration: each app declares its own `Option`s next to the code that reads them
+(Microsoft Settings in `microsoft/config.py`, Sign in with Microsoft in `signin/options.py`), so the
+store sits below every app that keeps settings in it. Only the options of the pages this app serves
+itself (Other Mail Servers) are declared here.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from inboxbridge.configuration.models import StoredSetting
 
 @dataclass(frozen=True)
 class Option:
-    key: str
+    key: str  # the StoredSetting row's key: never rename one, or saved values are lost
     label: str
     default_setting: str = ""  # name of the Django setting holding the deployment default
     secret: bool = False
@@ -22,17 +26,6 @@ class Option:
     def default(self) -> str:
         return str(getattr(settings, self.default_setting, "") or "") if self.default_setting else ""
 
-
-CLIENT_ID = Option("microsoft.client_id", "Application (client) ID", "MICROSOFT_CLIENT_ID")
-CLIENT_SECRET = Option("microsoft.client_secret", "Client Secret", "MICROSOFT_CLIENT_SECRET", secret=True)
-TENANT_ID = Option("microsoft.tenant_id", "Directory (tenant) ID", "MICROSOFT_TENANT_ID")
-EMAIL_SYNC_ENABLED = Option("microsoft.email_sync_enabled", "oAuth 2.0 for Office 365 emails sync")
-SIGN_IN_ENABLED = Option("microsoft.sign_in_enabled", "Sign in with Microsoft")
-SIGN_IN_DOMAINS = Option("microsoft.sign_in_domains", "Domains whose accounts may link themselves")
-# Fingerprint of the credentials last proven by a successful authorization.
-VERIFIED_FINGERPRINT = Option("microsoft.verified_fingerprint", "Verified credentials")
-
-MICROSOFT_CREDENTIALS = (CLIENT_ID, CLIENT_SECRET, TENANT_ID)
 
 # "Other" accounts (IMAP/SMTP with a password): whether users may add them, and to which servers.
 OTHER_ACCOUNTS_ENABLED = Option("other_accounts.enabled", "Allow Other accounts", "OTHER_ACCOUNTS_ENABLED")
@@ -44,11 +37,17 @@ def stored(option: Option) -> StoredSetting | None:
     return StoredSetting.objects.filter(key=option.key).first()
 
 
-def get(option: Option) -> str:
+def stored_value(option: Option) -> str | None:
+    """The value saved in the back-office; None when the option uses the deployment default."""
     row = stored(option)
     if row is None:
-        return option.default()
+        return None
     return row.secret_value if option.secret else row.value
+
+
+def get(option: Option) -> str:
+    value = stored_value(option)
+    return option.default() if value is None else value
 
 
 def get_flag(option: Option) -> bool:

@@ -9,23 +9,20 @@ from django.shortcuts import redirect
 from inboxbridge.mailboxes import actions
 from inboxbridge.microsoft import client, flows
 from inboxbridge.microsoft.config import load_config
-from inboxbridge.microsoft.errors import MicrosoftError, from_result
+from inboxbridge.microsoft.errors import MicrosoftError
 
 PAGE = "mailboxes:email-configuration"
+CONNECT = "mailbox_connect"
 
 
-@flows.register("mailbox_connect")
+@flows.register(CONNECT)
 def finish_mailbox_connect(request: HttpRequest, pending: flows.PendingFlow, answer: dict[str, str]) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     config = load_config()
     cache = client.new_cache()
     try:
-        if "error" in answer:
-            raise from_result(answer)
-        if not answer.get("code"):
-            raise MicrosoftError("no_code", "Microsoft's answer carried no authorization code. Click Connect again.")
-        identity = client.finish_flow(config, pending.msal_flow, answer, cache)
+        identity = flows.redeem(pending, answer, again="Click Connect again.", config=config, cache=cache)
     except MicrosoftError as error:
         messages.error(request, f"The mailbox was not connected. {error.message}")
         return redirect(PAGE)

@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.mailboxes import actions, server_check, server_policy
 from inboxbridge.mailboxes.connection import imap_login
+from inboxbridge.mailboxes.flows import CONNECT
 from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
-from inboxbridge.microsoft import client, flows
+from inboxbridge.microsoft import flows
 from inboxbridge.microsoft.config import load_config, mail_scopes
 from inboxbridge.microsoft.errors import MicrosoftError
 
@@ -69,14 +70,8 @@ def connect(request: AuthenticatedRequest) -> HttpResponse:
         return redirect(PAGE)
     mailbox = actions.active_mailbox_of(request.user)
     hint = mailbox.email_address if mailbox and mailbox.account_type == Mailbox.AccountType.OFFICE365 else ""
-    try:
-        flow = client.start_flow(config, mail_scopes(), flows.redirect_uri(request),
-                                 login_hint=hint or getattr(request.user, "email", "") or None)
-    except MicrosoftError as error:
-        messages.error(request, f"Could not start the connection. {error.message}")
-        return redirect(PAGE)
-    flows.remember(request, "mailbox_connect", flow)
-    return redirect(flow["auth_uri"])
+    return flows.start(request, CONNECT, mail_scopes(), failure_page=PAGE, failure="Could not start the connection.",
+                       login_hint=hint or getattr(request.user, "email", ""), config=config)
 
 
 @login_required

@@ -8,9 +8,11 @@ refusal into a `MicrosoftError` carrying the AADSTS code.
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import msal
 import requests
@@ -22,6 +24,9 @@ from inboxbridge.microsoft.config import MicrosoftConfig
 from inboxbridge.microsoft.errors import MicrosoftError, from_result, unreachable
 
 logger = logging.getLogger(__name__)
+
+# A mailbox's tokens, kept encrypted on its row (see mailboxes/tokens.py).
+TokenCache = msal.SerializableTokenCache
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,19 @@ def start_flow(
     if "error" in flow:
         raise from_result(flow)
     return flow
+
+
+def admin_consent_url(config: MicrosoftConfig, scopes: list[str], redirect_uri: str, state: str) -> str:
+    """Microsoft's page where a tenant administrator grants `scopes` for the whole directory; the
+    answer (admin_consent=True, or an error) comes back to `redirect_uri` with `state`. No MSAL: there
+    is no code to redeem."""
+    query = urlencode({
+        "client_id": config.client_id,
+        "scope": " ".join([*scopes, "offline_access", "openid", "profile", "email"]),
+        "redirect_uri": redirect_uri,
+        "state": state,
+    })
+    return f"{config.authority}/v2.0/adminconsent?{query}"
 
 
 def finish_flow(
@@ -213,8 +231,6 @@ def discovery_answers(authority_host: str, tenant: str) -> tuple[bool, str]:
 def cached_access_token(cache: msal.SerializableTokenCache, scopes: list[str], home_account_id: str) -> str | None:
     """An access token from the cache alone (no network, no lock needed) if it has over five
     minutes left; MSAL would refresh it below that."""
-    import time
-
     wanted = {s.lower() for s in scopes}
     for entry in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"home_account_id": home_account_id}):
         granted = {s.lower() for s in str(entry.get("target", "")).split()}

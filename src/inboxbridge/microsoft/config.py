@@ -1,4 +1,9 @@
-"""The Microsoft integration's effective configuration, as every flow and worker sees it."""
+"""The Microsoft integration's settings (Microsoft Settings page) and its effective configuration, as
+every flow and worker sees it.
+
+The options live in the generic settings store (`configuration.store`) under the keys they have
+always had, so values saved before this module owned them are still found.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,17 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from inboxbridge.configuration import store
+from inboxbridge.configuration.store import Option
+
+CLIENT_ID = Option("microsoft.client_id", "Application (client) ID", "MICROSOFT_CLIENT_ID")
+CLIENT_SECRET = Option("microsoft.client_secret", "Client Secret", "MICROSOFT_CLIENT_SECRET", secret=True)
+TENANT_ID = Option("microsoft.tenant_id", "Directory (tenant) ID", "MICROSOFT_TENANT_ID")
+EMAIL_SYNC_ENABLED = Option("microsoft.email_sync_enabled", "oAuth 2.0 for Office 365 emails sync")
+# Fingerprint of the credentials last proven by a successful authorization.
+VERIFIED_FINGERPRINT = Option("microsoft.verified_fingerprint", "Verified credentials")
+
+# The three fields of the settings form, each with "Use Default".
+CREDENTIALS = (CLIENT_ID, CLIENT_SECRET, TENANT_ID)
 
 
 @dataclass(frozen=True)
@@ -43,16 +59,14 @@ class MicrosoftConfig:
 
 
 def load_config() -> MicrosoftConfig:
-    values = store.get_many(
-        (store.CLIENT_ID, store.CLIENT_SECRET, store.TENANT_ID, store.EMAIL_SYNC_ENABLED, store.VERIFIED_FINGERPRINT)
-    )
+    values = store.get_many((CLIENT_ID, CLIENT_SECRET, TENANT_ID, EMAIL_SYNC_ENABLED, VERIFIED_FINGERPRINT))
     return MicrosoftConfig(
-        client_id=values[store.CLIENT_ID.key],
-        client_secret=values[store.CLIENT_SECRET.key],
-        tenant_id=values[store.TENANT_ID.key],
+        client_id=values[CLIENT_ID.key],
+        client_secret=values[CLIENT_SECRET.key],
+        tenant_id=values[TENANT_ID.key],
         authority_host=settings.MICROSOFT_AUTHORITY_HOST,
-        email_sync_enabled=values[store.EMAIL_SYNC_ENABLED.key] == "1",
-        verified_fingerprint=values[store.VERIFIED_FINGERPRINT.key],
+        email_sync_enabled=values[EMAIL_SYNC_ENABLED.key] == "1",
+        verified_fingerprint=values[VERIFIED_FINGERPRINT.key],
     )
 
 

@@ -1,3 +1,5 @@
+"""The Microsoft Settings form, and the shapes of Microsoft ids other forms check too."""
+
 from __future__ import annotations
 
 import re
@@ -61,21 +63,3 @@ def tenant_warning(tenant: str) -> str:
             "AADSTS50194 here: use your Directory (tenant) ID instead."
         )
     return ""
-
-
-class OtherMailServersForm(forms.Form):
-    enabled = forms.BooleanField(label="Allow Other accounts (IMAP and SMTP with a password)", required=False)
-    allowed_hosts = forms.CharField(
-        label="Allowed mail servers", required=False, max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "imap.example.com, smtp.example.com, *.example.org"}),
-        help_text="Host names, IP addresses or *.domain wildcards (every name below the domain), separated by "
-                  "commas or lines. Empty: any mail server with a public address.",
-    )
-
-    def clean_allowed_hosts(self) -> list[str]:
-        from inboxbridge.lib.netguard import parse_host_patterns
-
-        try:
-            return parse_host_patterns(self.cleaned_data["allowed_hosts"])
-        except ValueError as wrong:
-            raise forms.ValidationError(str(wrong)) from None

@@ -1,3 +1,5 @@
+"""Included at the root: the Redirect URI registered in Azure must keep its path."""
+
 from __future__ import annotations
 
 from django.urls import path
@@ -6,6 +8,12 @@ from inboxbridge.microsoft import views
 
 app_name = "microsoft"
 
+SETTINGS = "system/configuration/integrations/microsoft/"
+
 urlpatterns = [
-    path("callback", views.callback, name="callback"),
+    path("oauth2/microsoft/callback", views.callback, name="callback"),
+    path(SETTINGS, views.settings_page, name="settings"),
+    path(f"{SETTINGS}enable", views.enable_email_sync, name="enable"),
+    path(f"{SETTINGS}disable", views.disable_email_sync, name="disable"),
+    path(f"{SETTINGS}admin-consent", views.admin_consent, name="admin-consent"),
 ]

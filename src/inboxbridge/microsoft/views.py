@@ -1,3 +1,5 @@
+"""The one Redirect URI, and the Microsoft Settings page (System > Configuration > Integrations)."""
+
 from __future__ import annotations
 
 import logging
@@ -5,10 +7,15 @@ import logging
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from inboxbridge.microsoft import flows
+from inboxbridge.accounts.permissions import admin_required
+from inboxbridge.configuration import store
+from inboxbridge.microsoft import actions, flows
+from inboxbridge.microsoft.config import CREDENTIALS, load_config, mail_scopes, required_permissions
 from inboxbridge.microsoft.errors import MicrosoftError
+from inboxbridge.microsoft.forms import MicrosoftSettingsForm, tenant_warning
+from inboxbridge.microsoft.settings_flows import ADMIN_CONSENT, INTEGRATION_CHECK, SETTINGS_PAGE
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +47,95 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 def refused(request: HttpRequest, reason: str) -> HttpResponse:
     return render(request, "microsoft/callback_refused.html", {"reason": reason}, status=400)
+
+
+# -- Microsoft Settings ------------------------------------------------------------------------
+
+
+def _field(option: store.Option) -> str:
+    """The form field of a credential option: "microsoft.client_id" -> "client_id"."""
+    return option.key.split(".", 1)[1]
+
+
+def _redirect_uri_problem(uri: str) -> str:
+    if uri.startswith("http://") and not any(
+        uri.startswith(f"http://{host}") for host in ("localhost", "127.0.0.1", "[::1]")
+    ):
+        return (
+            "Microsoft Entra ID accepts http:// Redirect URIs only for localhost. Serve inboxbridge over "
+            "https and set INBOXBRIDGE_BASE_URL (or INBOXBRIDGE_BEHIND_PROXY behind a TLS proxy)."
+        )
+    return ""
+
+
+@admin_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = MicrosoftSettingsForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            changed = actions.save_microsoft_settings(
+                request.user,
+                values={o.key: data[_field(o)] for o in CREDENTIALS},
+                use_default={o.key: data[_field(o) + "_use_default"] for o in CREDENTIALS},
+            )
+            if changed:
+                messages.success(request, "Settings saved: " + ", ".join(changed) + ".")
+            else:
+                messages.info(request, "Nothing changed.")
+            if warning := tenant_warning(load_config().tenant_id):
+                messages.warning(request, warning)
+            return redirect(SETTINGS_PAGE)
+    else:
+        config = load_config()
+        form = MicrosoftSettingsForm(initial={"client_id": config.client_id, "tenant_id": config.tenant_id})
+    config = load_config()
+    uri = flows.redirect_uri(request)
+    context = {
+        "form": form,
+        "config": config,
+        "redirect_uri": uri,
+        "redirect_uri_problem": _redirect_uri_problem(uri),
+        "secret_is_set": bool(config.client_secret),
+        # Ticked only when a deployment default exists to fall back to; otherwise the field stays editable.
+        "uses_default": {_field(o): store.uses_default(o) and bool(o.default()) for o in CREDENTIALS},
+        "tenant_warning": tenant_warning(config.tenant_id),
+        "permissions": required_permissions(),
+    }
+    return render(request, "microsoft/settings.html", context)
+
+
+@admin_required
+@require_POST
+def enable_email_sync(request: HttpRequest) -> HttpResponse:
+    """Enable: one sign-in at Microsoft proves the settings (settings_flows finishes it)."""
+    config = load_config()
+    if not config.is_complete:
+        messages.error(request, "Save the Application (client) ID, Client Secret and Directory (tenant) ID first.")
+        return redirect(SETTINGS_PAGE)
+    return flows.start(request, INTEGRATION_CHECK, mail_scopes(), failure_page=SETTINGS_PAGE,
+                       failure="Authorization could not start.", config=config, fingerprint=config.fingerprint)
+
+
+@admin_required
+@require_POST
+def disable_email_sync(request: HttpRequest) -> HttpResponse:
+    actions.disable_email_sync(request.user)
+    messages.warning(
+        request,
+        "oAuth 2.0 for Office 365 emails sync is disabled: Office 365 mailboxes will not synchronize "
+        "until it is enabled again.",
+    )
+    return redirect(SETTINGS_PAGE)
+
+
+@admin_required
+@require_POST
+def admin_consent(request: HttpRequest) -> HttpResponse:
+    """Send a tenant administrator to Microsoft's admin consent page. A POST: it adds a pending flow
+    to the session, which no link on another page (or in a message) may do."""
+    config = load_config()
+    if not (config.client_id and config.tenant_id):
+        messages.error(request, "Save the Application (client) ID and Directory (tenant) ID first.")
+        return redirect(SETTINGS_PAGE)
+    return flows.start_admin_consent(request, ADMIN_CONSENT, config)

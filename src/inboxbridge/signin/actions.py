@@ -7,11 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inboxbridge.accounts.actions import record_audit_event
-from inboxbridge.configuration import store
 from inboxbridge.configuration.actions import save_options
 from inboxbridge.microsoft.client import SignedInIdentity
 from inboxbridge.signin.models import MicrosoftLogin, UnlinkedMicrosoftAccount
-from inboxbridge.signin.options import SIGN_IN_TENANTS
+from inboxbridge.signin.options import SIGN_IN_DOMAINS, SIGN_IN_ENABLED, SIGN_IN_TENANTS
 
 HOW = {MicrosoftLogin.Origin.USER: "linked by the user",
        MicrosoftLogin.Origin.DOMAIN: "first sign-in in an allowed domain"}
@@ -29,7 +28,7 @@ def save_sign_in_settings(
     actor: User | AnonymousUser, *, enabled: bool, domains: list[str], tenants: list[str] | None = None
 ) -> list[str]:
     """Save the settings page; `tenants` None keeps the stored list of directories."""
-    values = {store.SIGN_IN_ENABLED: "1" if enabled else "0", store.SIGN_IN_DOMAINS: ", ".join(domains)}
+    values = {SIGN_IN_ENABLED: "1" if enabled else "0", SIGN_IN_DOMAINS: ", ".join(domains)}
     if tenants is not None:
         values[SIGN_IN_TENANTS] = ", ".join(tenants)
     return save_options(actor, values, audit="signin.settings_changed")

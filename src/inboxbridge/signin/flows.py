@@ -17,8 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from inboxbridge.microsoft import client, flows
-from inboxbridge.microsoft.config import load_config
-from inboxbridge.microsoft.errors import MicrosoftError, from_result
+from inboxbridge.microsoft.errors import MicrosoftError
 from inboxbridge.signin import actions, queries
 from inboxbridge.signin.matching import NOT_LINKED, decide
 from inboxbridge.signin.models import MicrosoftLogin
@@ -27,21 +26,19 @@ logger = logging.getLogger(__name__)
 MY_PAGE = "signin:mine"
 PENDING_LINK = "inboxbridge.signin.pending_link"
 CONFIRM_WITHIN_SECONDS = 10 * 60
+SIGN_IN = "sign_in"
+LINK = "sign_in_link"
 
 
 def _identity(answer: dict[str, str], pending: flows.PendingFlow) -> client.SignedInIdentity:
-    if "error" in answer:
-        raise from_result(answer)
-    if not answer.get("code"):
-        raise MicrosoftError("no_code", "Microsoft's answer carried no authorization code. Try again.")
-    return client.finish_flow(load_config(), pending.msal_flow, answer)  # no token cache: none is kept
+    return flows.redeem(pending, answer, again="Try again.")  # no token cache: none is kept
 
 
 def refused(request: HttpRequest, reason: str) -> HttpResponse:
     return render(request, "signin/refused.html", {"reason": reason}, status=403)
 
 
-@flows.register("sign_in")
+@flows.register(SIGN_IN)
 def finish_sign_in(request: HttpRequest, pending: flows.PendingFlow, answer: dict[str, str]) -> HttpResponse:
     if not queries.sign_in_available():
         return refused(request, "Sign in with Microsoft is switched off. Sign in with your username and password.")
@@ -72,7 +69,7 @@ def finish_sign_in(request: HttpRequest, pending: flows.PendingFlow, answer: dic
     return redirect(target or "home")
 
 
-@flows.register("sign_in_link")
+@flows.register(LINK)
 def finish_link(request: HttpRequest, pending: flows.PendingFlow, answer: dict[str, str]) -> HttpResponse:
     if not request.user.is_authenticated or request.user.pk != pending.user_id:
         return redirect("accounts:login")

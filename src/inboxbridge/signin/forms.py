@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from inboxbridge.configuration.forms import DOMAIN, GUID
+from inboxbridge.microsoft.forms import DOMAIN, GUID
 from inboxbridge.signin.matching import parse_domains, parse_tenants
 
 

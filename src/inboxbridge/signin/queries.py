@@ -9,19 +9,19 @@ from inboxbridge.microsoft.client import SignedInIdentity
 from inboxbridge.microsoft.config import load_config
 from inboxbridge.signin.matching import Candidates, Policy, parse_domains, parse_tenants, tenant_refusal
 from inboxbridge.signin.models import MicrosoftLogin, UnlinkedMicrosoftAccount
-from inboxbridge.signin.options import SIGN_IN_TENANTS
+from inboxbridge.signin.options import SIGN_IN_DOMAINS, SIGN_IN_ENABLED, SIGN_IN_TENANTS
 
 
 def sign_in_available() -> bool:
     """Enabled by an administrator, with Microsoft Settings complete and proven."""
-    if store.get(store.SIGN_IN_ENABLED) != "1":
+    if store.get(SIGN_IN_ENABLED) != "1":
         return False
     config = load_config()
     return config.credentials_verified
 
 
 def allowed_domains() -> list[str]:
-    return parse_domains(store.get(store.SIGN_IN_DOMAINS))
+    return parse_domains(store.get(SIGN_IN_DOMAINS))
 
 
 def allowed_tenants() -> list[str]:

@@ -9,24 +9,14 @@ from django.views.decorators.http import require_POST
 from inboxbridge.accounts.permissions import admin_required
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.configuration import store
-from inboxbridge.microsoft import client, flows
+from inboxbridge.microsoft import flows
 from inboxbridge.microsoft.config import load_config
-from inboxbridge.microsoft.errors import MicrosoftError
 from inboxbridge.signin import actions, queries
-from inboxbridge.signin.flows import pending_link
+from inboxbridge.signin.flows import LINK, SIGN_IN, pending_link
 from inboxbridge.signin.forms import SignInSettingsForm
 from inboxbridge.signin.matching import MULTI_TENANT_AUTHORITIES
 from inboxbridge.signin.models import MicrosoftLogin
-
-
-def _start(request: HttpRequest, kind: str, failure_page: str, **payload: str) -> HttpResponse:
-    try:
-        flow = client.start_flow(load_config(), [], flows.redirect_uri(request))
-    except MicrosoftError as error:
-        messages.error(request, f"Could not reach Microsoft. {error.message}")
-        return redirect(failure_page)
-    flows.remember(request, kind, flow, **payload)
-    return redirect(flow["auth_uri"])
+from inboxbridge.signin.options import SIGN_IN_ENABLED
 
 
 @require_POST
@@ -35,7 +25,9 @@ def start(request: HttpRequest) -> HttpResponse:
     if not queries.sign_in_available():
         messages.error(request, "Sign in with Microsoft is not available. Sign in with your username and password.")
         return redirect("accounts:login")
-    return _start(request, "sign_in", "accounts:login", next=request.POST.get("next", ""))
+    # No scope but the sign-in itself (MSAL adds openid, profile, offline_access).
+    return flows.start(request, SIGN_IN, [], failure_page="accounts:login", failure="Could not reach Microsoft.",
+                       next=request.POST.get("next", ""))
 
 
 @login_required
@@ -51,7 +43,7 @@ def link(request: AuthenticatedRequest) -> HttpResponse:
     if not queries.sign_in_available():
         messages.error(request, "Sign in with Microsoft is switched off: an administrator can enable it.")
         return redirect("signin:mine")
-    return _start(request, "sign_in_link", "signin:mine")
+    return flows.start(request, LINK, [], failure_page="signin:mine", failure="Could not reach Microsoft.")
 
 
 @login_required
@@ -99,7 +91,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("signin:settings")
     else:
-        form = SignInSettingsForm(initial={"enabled": store.get(store.SIGN_IN_ENABLED) == "1",
+        form = SignInSettingsForm(initial={"enabled": store.get(SIGN_IN_ENABLED) == "1",
                                            "domains": ", ".join(queries.allowed_domains()),
                                            "tenants": ", ".join(queries.allowed_tenants())})
     config = load_config()

@@ -26,7 +26,7 @@ def test_no_page_breaks_the_content_security_policy(browser_context, live_server
 
     for name, args in [("mail:detail", [email.pk]), ("sending:compose", []), ("sending:outbox", []),
                        ("mailboxes:email-configuration", []), ("signin:mine", []), ("signin:settings", []),
-                       ("configuration:microsoft", []), ("configuration:system-information", []),
+                       ("microsoft:settings", []), ("configuration:system-information", []),
                        ("jobs:mailbox-list", [])]:
         page.goto(f"{live_server.url}{reverse(name, args=args)}")
         page.wait_for_load_state("load")

@@ -94,7 +94,7 @@ def test_every_page_has_a_content_security_policy_without_inline_scripts(client,
     client.force_login(admin_user)
     pages = [LOGIN, reverse("mail:list"), reverse("sending:compose"), reverse("sending:outbox"),
              reverse("mailboxes:email-configuration"), reverse("signin:mine"), reverse("signin:settings"),
-             reverse("configuration:microsoft"), reverse("configuration:system-information"),
+             reverse("microsoft:settings"), reverse("configuration:system-information"),
              reverse("jobs:mailbox-list"), "/no-such-page/"]
     for url in pages:
         policy = page_policy(client.get(url))

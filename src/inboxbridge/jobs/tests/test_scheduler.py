@@ -18,10 +18,10 @@ pytestmark = pytest.mark.django_db
 
 
 def enable_office365() -> None:
-    from inboxbridge.configuration import store
     from inboxbridge.configuration.models import StoredSetting
+    from inboxbridge.microsoft.config import EMAIL_SYNC_ENABLED
 
-    StoredSetting.objects.update_or_create(key=store.EMAIL_SYNC_ENABLED.key, defaults={"value": "1"})
+    StoredSetting.objects.update_or_create(key=EMAIL_SYNC_ENABLED.key, defaults={"value": "1"})
 
 
 def test_each_due_mailbox_is_enqueued_once_however_many_ticks(recorded_tasks, make_mailbox):

@@ -9,6 +9,7 @@ from django.db import connection
 from inboxbridge.configuration import store
 from inboxbridge.configuration.models import StoredSetting
 from inboxbridge.lib import crypto
+from inboxbridge.microsoft.config import CLIENT_SECRET
 
 OLD = crypto.generate_key()
 NEW = crypto.generate_key()
@@ -28,14 +29,14 @@ def test_a_missing_key_is_a_clear_error_not_garbage() -> None:
 
 def _raw_secret_column() -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT secret_value FROM configuration_storedsetting WHERE key = %s", [store.CLIENT_SECRET.key])
+        cursor.execute("SELECT secret_value FROM configuration_storedsetting WHERE key = %s", [CLIENT_SECRET.key])
         return str(cursor.fetchone()[0])
 
 
 @pytest.mark.django_db
 def test_secrets_are_stored_encrypted_and_rotation_reencrypts_with_the_newest_key(settings) -> None:
     settings.ENCRYPTION_KEYS = [OLD]
-    StoredSetting.objects.create(key=store.CLIENT_SECRET.key, secret_value="the-client-secret")
+    StoredSetting.objects.create(key=CLIENT_SECRET.key, secret_value="the-client-secret")
     raw = _raw_secret_column()
     assert "the-client-secret" not in raw
     assert crypto.decrypt(raw, (OLD,)) == "the-client-secret"
@@ -47,13 +48,13 @@ def test_secrets_are_stored_encrypted_and_rotation_reencrypts_with_the_newest_ke
 
     settings.ENCRYPTION_KEYS = [NEW]  # ... and may now drop the old one
     assert crypto.decrypt(_raw_secret_column(), (NEW,)) == "the-client-secret"
-    assert store.get(store.CLIENT_SECRET) == "the-client-secret"
+    assert store.get(CLIENT_SECRET) == "the-client-secret"
 
 
 @pytest.mark.django_db
 def test_rotation_with_an_unknown_key_changes_nothing(settings) -> None:
     settings.ENCRYPTION_KEYS = [OLD]
-    StoredSetting.objects.create(key=store.CLIENT_SECRET.key, secret_value="kept")
+    StoredSetting.objects.create(key=CLIENT_SECRET.key, secret_value="kept")
     before = _raw_secret_column()
     settings.ENCRYPTION_KEYS = [NEW]
     with pytest.raises(CommandError, match="Nothing was changed"):

@@ -12,7 +12,7 @@ PAGE = reverse("mailboxes:email-configuration")
 
 @pytest.mark.django_db
 def test_office365_is_offered_only_while_the_integration_is_enabled(client, plain_user, microsoft_app, admin_user):
-    from inboxbridge.configuration import actions
+    from inboxbridge.microsoft import actions
 
     client.force_login(plain_user)
     assert 'value="office365"' not in client.get(PAGE).content.decode()

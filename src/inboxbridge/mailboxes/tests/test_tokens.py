@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from inboxbridge.configuration import store
 from inboxbridge.configuration.models import StoredSetting
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable, access_token_for
+from inboxbridge.microsoft.config import CLIENT_SECRET
 from inboxbridge.microsoft.errors import MicrosoftError
 
 pytestmark = pytest.mark.mailserver
@@ -45,7 +45,7 @@ def test_changing_the_client_secret_invalidates_cached_access_tokens(connect_off
     mailbox = connect_office365_mailbox()
     old_token = access_token_for(mailbox)
     identity.register_app(enabled_microsoft.client_id, "rotated-secret")
-    StoredSetting.objects.filter(key=store.CLIENT_SECRET.key).update(secret_value="rotated-secret")
+    StoredSetting.objects.filter(key=CLIENT_SECRET.key).update(secret_value="rotated-secret")
     before = refreshes(identity)
     new_token = access_token_for(Mailbox.objects.get(pk=mailbox.pk))
     assert new_token != old_token
@@ -68,7 +68,7 @@ def test_a_revoked_refresh_token_switches_sync_off_and_asks_for_reconnect(connec
 
 @pytest.mark.django_db
 def test_no_token_while_the_integration_is_disabled(connect_office365_mailbox, admin_user):
-    from inboxbridge.configuration import actions
+    from inboxbridge.microsoft import actions
 
     mailbox = connect_office365_mailbox()
     actions.disable_email_sync(admin_user)

@@ -10,9 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from tests.fixtures import sign_in_without_browser
 
-from inboxbridge.configuration import store
 from inboxbridge.configuration.models import StoredSetting
-from inboxbridge.microsoft.config import load_config
+from inboxbridge.microsoft.config import CLIENT_SECRET, load_config
 
 pytestmark = pytest.mark.django_db
 CALLBACK = reverse("microsoft:callback")
@@ -26,7 +25,7 @@ def ms_user(identity):
 
 
 def start_enable(client: Client, identity, email: str) -> dict[str, str]:
-    response = client.post(reverse("configuration:microsoft-enable"))
+    response = client.post(reverse("microsoft:enable"))
     assert response.status_code == 302
     auth_uri = response["Location"]
     assert auth_uri.startswith(identity.authority_host)
@@ -47,7 +46,7 @@ def test_a_replayed_answer_is_refused_and_changes_nothing(client, admin_user, mi
     client.force_login(admin_user)
     answer = start_enable(client, identity, ms_user)
     client.get(CALLBACK, answer)
-    client.post(reverse("configuration:microsoft-disable"))
+    client.post(reverse("microsoft:disable"))
     replay = client.get(CALLBACK, answer)
     assert replay.status_code == 400
     assert "already been used" in replay.content.decode()
@@ -85,7 +84,7 @@ def test_a_missing_code_is_explained_and_enables_nothing(client, admin_user, mic
 
 def test_a_wrong_client_secret_shows_aadsts7000215_and_enables_nothing(client, admin_user, microsoft_app, identity,
                                                                        ms_user):
-    StoredSetting.objects.filter(key=store.CLIENT_SECRET.key).update(secret_value="wrong-secret")
+    StoredSetting.objects.filter(key=CLIENT_SECRET.key).update(secret_value="wrong-secret")
     client.force_login(admin_user)
     answer = start_enable(client, identity, ms_user)
     page = client.get(CALLBACK, answer, follow=True).content.decode()
@@ -107,7 +106,7 @@ def test_a_consent_refusal_at_microsoft_is_explained(client, admin_user, microso
 def test_an_unreachable_identity_platform_is_explained(client, admin_user, microsoft_app, settings):
     settings.MICROSOFT_AUTHORITY_HOST = "https://127.0.0.1:9"
     client.force_login(admin_user)
-    page = client.post(reverse("configuration:microsoft-enable"), follow=True).content.decode()
+    page = client.post(reverse("microsoft:enable"), follow=True).content.decode()
     assert "Could not reach the Microsoft identity platform" in page
 
 

@@ -8,9 +8,10 @@ from django.urls import reverse
 from inboxbridge.accounts.models import AuditEvent
 from inboxbridge.configuration import store
 from inboxbridge.microsoft import flows
+from inboxbridge.microsoft.config import CLIENT_ID as CLIENT_ID_OPTION
 from inboxbridge.microsoft.config import load_config
 
-PAGE = reverse("configuration:microsoft")
+PAGE = reverse("microsoft:settings")
 CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 SECRET = "Zx9~pretend.secret-value_that_must_never_show"
@@ -31,12 +32,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(client) -> None:
 
 def test_a_non_admin_gets_403_on_every_settings_url(client, plain_user) -> None:
     client.force_login(plain_user)
-    for name in ("microsoft", "system-information"):
-        assert client.get(reverse(f"configuration:{name}")).status_code == 403
-    for name in ("microsoft-enable", "microsoft-disable", "microsoft-admin-consent"):
-        assert client.post(reverse(f"configuration:{name}")).status_code == 403
+    for name in ("microsoft:settings", "configuration:system-information"):
+        assert client.get(reverse(name)).status_code == 403
+    for name in ("microsoft:enable", "microsoft:disable", "microsoft:admin-consent"):
+        assert client.post(reverse(name)).status_code == 403
     assert client.post(PAGE, {"client_id": CLIENT_ID}).status_code == 403
-    assert store.get(store.CLIENT_ID) == ""
+    assert store.get(CLIENT_ID_OPTION) == ""
 
 
 def test_saving_stores_values_the_secret_never_comes_back_and_the_audit_log_has_no_secret(client, admin_user) -> None:
@@ -124,7 +125,7 @@ def test_the_page_lists_exactly_the_needed_delegated_permissions(client, admin_u
 def test_admin_consent_starts_only_from_the_pages_form(client, admin_user) -> None:
     client.force_login(admin_user)
     save(client)
-    consent = reverse("configuration:microsoft-admin-consent")
+    consent = reverse("microsoft:admin-consent")
     assert client.get(consent).status_code == 405  # a link elsewhere cannot replace the pending flow
     assert flows.SESSION_KEY not in client.session
     answer = client.post(consent)
@@ -143,10 +144,10 @@ def test_csrf_is_enforced(admin_user) -> None:
 
 
 def test_disable_switches_sync_off_and_warns(client, admin_user) -> None:
-    from inboxbridge.configuration import actions
+    from inboxbridge.microsoft import actions
 
     client.force_login(admin_user)
     actions.enable_email_sync(admin_user, "x")
-    body = client.post(reverse("configuration:microsoft-disable"), follow=True).content.decode()
+    body = client.post(reverse("microsoft:disable"), follow=True).content.decode()
     assert "will not synchronize" in body
     assert not load_config().email_sync_enabled

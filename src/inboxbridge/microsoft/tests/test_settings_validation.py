@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from inboxbridge.configuration.forms import MicrosoftSettingsForm, tenant_warning
+from inboxbridge.microsoft.forms import MicrosoftSettingsForm, tenant_warning
 
 GUID = "6731de76-14a6-49ae-97bc-6eba6914391e"
 

@@ -67,13 +67,12 @@ def test_a_garbled_aadsts_code_is_refused_with_what_can_be_read(client, ann, ide
 @pytest.fixture
 def multi_tenant(ann, admin_user, identity):
     """Microsoft Settings on `organizations`, proven again, as a multi-tenant deployment has them."""
-    from inboxbridge.configuration import actions as configuration
-    from inboxbridge.configuration import store
     from inboxbridge.configuration.models import StoredSetting
-    from inboxbridge.microsoft.config import load_config
+    from inboxbridge.microsoft import actions as microsoft
+    from inboxbridge.microsoft.config import TENANT_ID, load_config
 
-    StoredSetting.objects.filter(key=store.TENANT_ID.key).update(value="organizations")
-    configuration.enable_email_sync(admin_user, load_config().fingerprint)
+    StoredSetting.objects.filter(key=TENANT_ID.key).update(value="organizations")
+    microsoft.enable_email_sync(admin_user, load_config().fingerprint)
     return ann
 
 

@@ -254,7 +254,7 @@ def test_big_run_shared_by_two_helper_processes(sync_case: SyncCase, settings: A
 
 def test_disabled_integration_skips_office365_mailboxes(sync_case: SyncCase, admin_user: Any) -> None:
     from inboxbridge.configuration.models import StoredSetting
-    from inboxbridge.configuration.store import EMAIL_SYNC_ENABLED
+    from inboxbridge.microsoft.config import EMAIL_SYNC_ENABLED
 
     StoredSetting.objects.filter(key=EMAIL_SYNC_ENABLED.key).update(value="0")
     append(sync_case.client, "INBOX", make_message("Not now"))

@@ -1,0 +1,51 @@
+"""Writes of Microsoft Settings: each one transaction, each audited (never with a secret's value)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from inboxbridge.accounts.actions import record_audit_event
+from inboxbridge.configuration import store
+from inboxbridge.configuration.actions import User, clear_option, set_option
+from inboxbridge.microsoft.config import CREDENTIALS, EMAIL_SYNC_ENABLED, VERIFIED_FINGERPRINT
+
+
+@transaction.atomic
+def save_microsoft_settings(
+    actor: User, *, values: dict[str, str], use_default: dict[str, bool]
+) -> list[str]:
+    """Store the submitted credentials; returns the labels of the fields that changed.
+
+    An empty secret field means "keep the stored secret" (the page never shows it back).
+    """
+    changed: list[str] = []
+    for option in CREDENTIALS:
+        if use_default.get(option.key):
+            if clear_option(option):
+                changed.append(option.label)
+                record_audit_event(actor, "microsoft_settings.use_default", option.label)
+            continue
+        old = store.stored_value(option)
+        new = values.get(option.key, "")
+        if not new and (option.secret or old is None):
+            continue  # an empty secret field keeps the stored secret; an empty new field keeps the default
+        if new == old:
+            continue
+        set_option(option, new, actor)
+        changed.append(option.label)
+        detail: dict[str, object] = {"change": "set"} if option.secret else {"old": old, "new": new}
+        record_audit_event(actor, "microsoft_settings.changed", option.label, **detail)
+    return changed
+
+
+@transaction.atomic
+def enable_email_sync(actor: User, fingerprint: str) -> None:
+    set_option(EMAIL_SYNC_ENABLED, "1", actor)
+    set_option(VERIFIED_FINGERPRINT, fingerprint, actor)
+    record_audit_event(actor, "microsoft_settings.enabled", EMAIL_SYNC_ENABLED.label)
+
+
+@transaction.atomic
+def disable_email_sync(actor: User) -> None:
+    set_option(EMAIL_SYNC_ENABLED, "0", actor)
+    record_audit_event(actor, "microsoft_settings.disabled", EMAIL_SYNC_ENABLED.label)
