@@ -1,7 +1,9 @@
 """Turn Microsoft's error answers into a message a person can act on.
 
-Acts on the `error_codes` / AADSTS number, never echoes tokens, and drops trace ids and timestamps
-that only clutter the page.
+The identity platform's refusals act on the `error_codes` / AADSTS number, never echo tokens, and
+drop trace ids and timestamps that only clutter the page. Exchange Online's SMTP refusals that only
+an administrator's change can cure are recognised here too, so no other app reads Microsoft's
+wording.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 from inboxbridge.lib.redact import redact
 
 RECONNECT = "Click Reconnect (or Connect) to sign in to the mailbox again."
+# Refusals after which only a new sign-in helps: the refresh token expired, unused or revoked.
+GRANT_REVOKED_CODES = frozenset({70008, 700082, 50173})
 EXPLANATIONS: dict[int, tuple[str, str]] = {
     50011: ("The Redirect URI sent does not match the ones registered for the application.",
             "Copy the Redirect URI shown on the Microsoft Settings page into the app registration's "
@@ -65,7 +69,7 @@ class MicrosoftError(Exception):
     @property
     def is_grant_revoked(self) -> bool:
         """True when only a new sign-in can help (the refresh token is dead)."""
-        return self.error == "invalid_grant" or self.code in {70008, 700082, 50173}
+        return self.error == "invalid_grant" or self.code in GRANT_REVOKED_CODES
 
     @property
     def message(self) -> str:
@@ -106,3 +110,28 @@ def unreachable(what: str, exc: BaseException) -> MicrosoftError:
         f"Could not reach the Microsoft identity platform ({what}): {type(exc).__name__}. "
         "Check INBOXBRIDGE_MICROSOFT_AUTHORITY_HOST, the network and INBOXBRIDGE_CA_BUNDLE.",
     )
+
+
+# -- Exchange Online's SMTP answers --------------------------------------------------------------
+
+
+def smtp_auth_disabled(reply: str) -> bool:
+    """SMTP AUTH is switched off for the mailbox or the whole organization (5.7.139): the token was
+    fine, and a fresh one cannot help."""
+    return "5.7.139" in reply or "SmtpClientAuthentication" in reply
+
+
+def smtp_auth_disabled_text(address: str) -> str:
+    return (
+        f"Microsoft 365 does not let {address} send through SMTP: SMTP AUTH is disabled for this mailbox "
+        "or for the whole organization (5.7.139). An Exchange Online administrator can allow it for this "
+        f"mailbox in PowerShell with: Set-CASMailbox -Identity {address} -SmtpClientAuthenticationDisabled $false "
+        "(or tick \"Authenticated SMTP\" under the user's Mail > Manage email apps in the Microsoft 365 admin "
+        "center). It can take up to an hour to apply; then click Retry."
+    )
+
+
+def sending_limit_reached(reply: str) -> bool:
+    """Exchange Online's own sending limit (30 messages a minute, 10,000 recipients a day): the
+    message goes out once it allows more."""
+    return "SubmissionQuotaExceeded" in reply or "5.2.0 STOREDRV.Submission" in reply

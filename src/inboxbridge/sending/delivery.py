@@ -13,7 +13,12 @@ from datetime import timedelta
 from inboxbridge.mailboxes.connection import ServerLogin, imap_login, smtp_login
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
-from inboxbridge.microsoft.errors import MicrosoftError
+from inboxbridge.microsoft.errors import (
+    MicrosoftError,
+    sending_limit_reached,
+    smtp_auth_disabled,
+    smtp_auth_disabled_text,
+)
 from inboxbridge.sending import actions, mime, smtp
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sync import imap
@@ -86,7 +91,7 @@ def _submit(message: OutgoingMessage, mailbox: Mailbox) -> None:
         return
     except smtp.SmtpError as error:
         refresh = (error.auth_failed and mailbox.account_type == Mailbox.AccountType.OFFICE365
-                   and not _smtp_auth_disabled(str(error)))
+                   and not smtp_auth_disabled(str(error)))
         if not refresh:
             raise _smtp_failure(error, mailbox) from None
     # The cached access token was refused (revoked, or expired early): one fresh token, one more try.
@@ -119,26 +124,11 @@ def _reconnect_text(mailbox: Mailbox, reason: str) -> str:
             f"Click Reconnect in {CONFIGURATION}, then click Retry on this message.")
 
 
-def _smtp_auth_disabled(text: str) -> bool:
-    return "5.7.139" in text or "SmtpClientAuthentication" in text
-
-
-def smtp_auth_disabled_text(address: str) -> str:
-    return (
-        f"Microsoft 365 does not let {address} send through SMTP: SMTP AUTH is disabled for this mailbox "
-        "or for the whole organization (5.7.139). An Exchange Online administrator can allow it for this "
-        f"mailbox in PowerShell with: Set-CASMailbox -Identity {address} -SmtpClientAuthenticationDisabled $false "
-        "(or tick \"Authenticated SMTP\" under the user's Mail > Manage email apps in the Microsoft 365 admin "
-        "center). It can take up to an hour to apply; then click Retry."
-    )
-
-
 def _smtp_failure(error: smtp.SmtpError, mailbox: Mailbox, *, refreshed: bool = False) -> SendFailure:
     text = str(error)
-    if _smtp_auth_disabled(text):
+    if smtp_auth_disabled(text):
         return SendFailure(smtp_auth_disabled_text(mailbox.email_address), permanent=True)
-    if "SubmissionQuotaExceeded" in text or "5.2.0 STOREDRV.Submission" in text:
-        # Exchange's own sending limit (30 a minute, 10,000 recipients a day): wait, then try again.
+    if sending_limit_reached(text):
         return SendFailure(f"Microsoft 365's sending limit for this mailbox was reached ({text}); "
                            "the message is sent once it allows more.", permanent=False, delay=actions.RATE_WINDOW * 5)
     if error.auth_failed:

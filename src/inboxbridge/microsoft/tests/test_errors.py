@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from inboxbridge.microsoft.errors import from_result
+from inboxbridge.microsoft.errors import from_result, sending_limit_reached, smtp_auth_disabled, smtp_auth_disabled_text
 
 
 def test_the_aadsts_code_comes_from_error_codes_with_explanation_and_fix() -> None:
@@ -49,3 +49,13 @@ def test_an_endless_aadsts_number_is_no_code_and_is_not_shown_whole() -> None:
 def test_an_error_name_that_is_no_oauth_error_is_not_echoed() -> None:
     error = from_result({"error": "<script>" + "x" * 5000, "error_description": "AADSTSabc: odd"})
     assert error.error == "error" and error.message == "error: AADSTSabc: odd"
+
+
+def test_exchange_refusing_smtp_auth_is_told_apart_from_a_bad_token() -> None:
+    disabled = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
+    assert smtp_auth_disabled(disabled)
+    assert not smtp_auth_disabled("535 5.7.3 Authentication unsuccessful")
+    assert "Set-CASMailbox -Identity ann@example.test -SmtpClientAuthenticationDisabled $false" in \
+        smtp_auth_disabled_text("ann@example.test")
+    assert sending_limit_reached("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException")
+    assert not sending_limit_reached("550 5.1.1 User unknown")
