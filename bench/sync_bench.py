@@ -364,7 +364,7 @@ def engine_role(action: str, port: int, variant: str = "") -> None:
     if action == "setup":
         from inboxbridge.mailboxes.actions import update_folders
         from inboxbridge.mailboxes.connection import imap_login
-        from inboxbridge.sync.imap import list_folders
+        from inboxbridge.mailserver.imap import list_folders
 
         call_command("migrate", verbosity=0)
         mailbox = Mailbox.objects.create(email_address=USER, account_type=Mailbox.AccountType.OTHER,

@@ -15,7 +15,7 @@ from inboxbridge.mailboxes.models import Mailbox
 # Lease owners that mean "a sync task is queued for this mailbox", as opposed to a worker's token.
 QUEUED_PREFIX = "queued:"
 
-# What the IMAP door (sync.imap) puts in the message of a throttling answer, and Microsoft's wording.
+# What the IMAP door (mailserver.imap) puts in the message of a throttling answer, and Microsoft's wording.
 _THROTTLE_WORDS = ("throttl", "[limit]", "too many", "try again", "server busy", "[unavailable]")
 MAX_RETRY_AFTER = 24 * 3600
 _RETRY_AFTER = re.compile(r"retry[- ]after[:\s]+(\d+)", re.IGNORECASE)

@@ -9,22 +9,13 @@ status. The sync engine and the sender only ever see a `ServerLogin`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.conf import settings
 
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.server_policy import vet_server
+from inboxbridge.mailserver.login import ServerLogin
 
-
-@dataclass(frozen=True)
-class ServerLogin:
-    host: str
-    port: int
-    security: str  # "ssl" (implicit TLS), "starttls" or "none"
-    username: str
-    mechanism: str  # "XOAUTH2" or "PLAIN"
-    secret: str = field(repr=False)  # the access token or the password: never logged
+__all__ = ["ServerLogin", "imap_login", "smtp_login"]
 
 
 def imap_login(mailbox: Mailbox, *, force_refresh: bool = False) -> ServerLogin:

@@ -43,8 +43,8 @@ def check_servers(user: User, candidate: Mailbox) -> str:
     """Log in to the candidate's IMAP and SMTP servers; "" when both accept, else what failed.
     Both servers are vetted before either is contacted, so a refused SMTP host never sees the
     password either. The check is recorded (the rate limit counts these records)."""
-    from inboxbridge.sending import smtp
-    from inboxbridge.sync.imap import ImapError, ImapSession
+    from inboxbridge.mailserver import smtp
+    from inboxbridge.mailserver.imap import ImapError, ImapSession
 
     actions.record_server_check(user, candidate)
     try:

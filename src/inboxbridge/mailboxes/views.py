@@ -120,7 +120,7 @@ def save_other(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def retrieve_folders(request: AuthenticatedRequest) -> HttpResponse:
-    from inboxbridge.sync.imap import ImapError, list_folders
+    from inboxbridge.mailserver.imap import ImapError, list_folders
 
     mailbox = actions.active_mailbox_of(request.user)
     if mailbox is None:

@@ -13,15 +13,15 @@ from datetime import timedelta
 from inboxbridge.mailboxes.connection import ServerLogin, imap_login, smtp_login
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
+from inboxbridge.mailserver import imap, smtp
 from inboxbridge.microsoft.errors import (
     MicrosoftError,
     sending_limit_reached,
     smtp_auth_disabled,
     smtp_auth_disabled_text,
 )
-from inboxbridge.sending import actions, mime, smtp
+from inboxbridge.sending import actions, mime
 from inboxbridge.sending.models import OutgoingMessage
-from inboxbridge.sync import imap
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The sync loop: ask the server (imap.py), decide (plan.py), write (store.py). Nothing else here.
+"""The sync loop: ask the server (mailserver/imap.py), decide (plan.py), write (store.py). Nothing else here.
 
 One run of `sync_mailbox`:
 1. push flags the user changed here (flags_pending) to the server;
@@ -31,14 +31,13 @@ from inboxbridge.mailboxes.actions import RECONNECT_MESSAGE, update_folders
 from inboxbridge.mailboxes.connection import imap_login
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
+from inboxbridge.mailserver.imap import ImapError, ImapSession, RemoteFolder
 from inboxbridge.microsoft.errors import MicrosoftError
 from inboxbridge.sync import store
 from inboxbridge.sync.bulk import BulkWrites, sqlite_bulk_writes
-from inboxbridge.sync.imap import ImapError, ImapSession, RemoteFolder
 from inboxbridge.sync.pipeline import (
     SEND_BYTES,
     Failure,
-    HelperLogin,
     Incoming,
     Job,
     Producer,
@@ -288,7 +287,7 @@ class _Run:
         helpers = min(max(int(settings.SYNC_CONNECTIONS), 1), max(self.total // _parallel_min(), 1))
         shares = share_out([(i.folder.pk, i.folder.name, i.plan.fetch) for i in work], helpers)
         for attempt in (1, 2):
-            login = HelperLogin.of(imap_login(self.mailbox, force_refresh=attempt == 2))
+            login = imap_login(self.mailbox, force_refresh=attempt == 2)
             files = attachment_store()
             producer = Producer([
                 Job(login=login, ca_bundle=settings.CA_BUNDLE, timeout=float(settings.MAIL_NETWORK_TIMEOUT),

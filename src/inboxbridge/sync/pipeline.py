@@ -30,7 +30,8 @@ from inboxbridge.lib.content_store import ContentStore, ContentStoreError, Stage
 from inboxbridge.lib.mime import SYNTHETIC_ID_DOMAIN, ParsedMessage, parse_message, synthetic_message_id
 
 if TYPE_CHECKING:
-    from inboxbridge.sync.imap import FetchedMessage, ServerLogin
+    from inboxbridge.mailserver.imap import FetchedMessage
+    from inboxbridge.mailserver.login import ServerLogin
 
 
 class JsonText(str):
@@ -130,24 +131,8 @@ AHEAD = 3
 
 
 @dataclass(frozen=True)
-class HelperLogin:
-    """A copy of the ServerLogin for the helper (the original's module imports Django models)."""
-
-    host: str
-    port: int
-    security: str
-    username: str
-    mechanism: str
-    secret: str = field(repr=False)
-
-    @classmethod
-    def of(cls, login: ServerLogin) -> HelperLogin:
-        return cls(login.host, login.port, login.security, login.username, login.mechanism, login.secret)
-
-
-@dataclass(frozen=True)
 class Job:
-    login: HelperLogin
+    login: ServerLogin  # Django-free: the helper gets the writer's login as it is
     ca_bundle: str
     timeout: float
     max_attachment_size: int
@@ -270,7 +255,7 @@ def _produce(job: Job, out: BinaryIO) -> None:
 
     if not settings.configured:
         settings.configure(CA_BUNDLE=job.ca_bundle, MAIL_NETWORK_TIMEOUT=job.timeout)
-    from inboxbridge.sync.imap import ImapError, ImapSession
+    from inboxbridge.mailserver.imap import ImapError, ImapSession
 
     files = _FileWrites(ContentStore(job.attachments_dir)) if job.attachments_dir else None
     outbox = _Outbox(out, files)

@@ -1,6 +1,6 @@
 """Pure sync decisions: given what we hold and what the server says, what to do. No ORM, no IO.
 
-The engine gathers the facts (store.py reads the database, imap.py asks the server), these
+The engine gathers the facts (store.py reads the database, mailserver/imap.py asks the server), these
 functions decide, and store.py applies the decisions. Keeping the decisions pure lets every
 corner case (UIDVALIDITY resets, renames, moves, flag conflicts) be tested without a server.
 
@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
+
+from inboxbridge.mailserver.imap_parse import RemoteStatus
 
 
 @dataclass(frozen=True)
@@ -43,16 +45,6 @@ class LocalFolder:
     highestmodseq: int | None = None
     sync_since: date | None = None
     last_synced_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class RemoteStatus:
-    """What STATUS/SELECT says about a folder."""
-
-    uidvalidity: int
-    uidnext: int | None
-    messages: int
-    highestmodseq: int | None = None
 
 
 class Action(Enum):
@@ -201,20 +193,3 @@ def find_renames(
         if len(names) == 1 and stored_counts[validity] == 1:
             renames.append(Rename(folder_id, name, names[0]))
     return renames
-
-
-def uid_ranges(uids: Sequence[int]) -> str:
-    """An IMAP sequence set ("1:3,7") for ascending UIDs."""
-    parts: list[str] = []
-    start = prev = None
-    for uid in uids:
-        if start is None:
-            start = prev = uid
-        elif prev is not None and uid == prev + 1:
-            prev = uid
-        else:
-            parts.append(f"{start}:{prev}" if prev != start else str(start))
-            start = prev = uid
-    if start is not None:
-        parts.append(f"{start}:{prev}" if prev != start else str(start))
-    return ",".join(parts)

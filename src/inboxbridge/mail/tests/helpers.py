@@ -16,7 +16,7 @@ from inboxbridge.mail.actions import count_unread
 from inboxbridge.mail.blobs import attachment_store
 from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.models import Folder, Mailbox
-from inboxbridge.sync.imap import FetchedMessage
+from inboxbridge.mailserver.imap import FetchedMessage
 from inboxbridge.sync.pipeline import prepared
 from inboxbridge.sync.store import store_batch
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from inboxbridge.mailboxes.connection import ServerLogin
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailserver.login import ServerLogin
 from inboxbridge.sending import actions
 from inboxbridge.sending.addresses import parse_addresses
 from inboxbridge.sending.models import OutgoingMessage
@@ -112,8 +112,8 @@ class FakeServers:
 
 @pytest.fixture
 def servers(monkeypatch: pytest.MonkeyPatch) -> FakeServers:
-    from inboxbridge.sending import delivery, smtp
-    from inboxbridge.sync import imap
+    from inboxbridge.mailserver import imap, smtp
+    from inboxbridge.sending import delivery
 
     fake = FakeServers()
     monkeypatch.setattr(delivery, "smtp_login", fake.login)

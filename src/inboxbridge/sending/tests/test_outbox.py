@@ -10,12 +10,12 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailserver.imap import ImapError
+from inboxbridge.mailserver.smtp import SmtpError
 from inboxbridge.sending import actions
 from inboxbridge.sending.models import OutgoingMessage
-from inboxbridge.sending.smtp import SmtpError
 from inboxbridge.sending.tasks import send_outgoing_message
 from inboxbridge.sending.tests.conftest import FakeServers, queue
-from inboxbridge.sync.imap import ImapError
 
 pytestmark = pytest.mark.django_db
 

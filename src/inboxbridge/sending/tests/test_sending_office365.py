@@ -15,7 +15,8 @@ from inboxbridge.mail.tests.helpers import message as raw_message
 from inboxbridge.mail.tests.helpers import store
 from inboxbridge.mailboxes.actions import update_folders
 from inboxbridge.mailboxes.models import Mailbox
-from inboxbridge.sending import actions, smtp
+from inboxbridge.mailserver import smtp
+from inboxbridge.sending import actions
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.tasks import send_outgoing_message
 from inboxbridge.sending.tests.conftest import new_recipient, plant_access_token, queue, wait_for_messages

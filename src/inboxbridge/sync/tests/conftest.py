@@ -21,7 +21,7 @@ from inboxbridge.mail.models import Email, Placement
 from inboxbridge.mailboxes.actions import update_folders
 from inboxbridge.mailboxes.connection import imap_login
 from inboxbridge.mailboxes.models import Folder, Mailbox
-from inboxbridge.sync.imap import list_folders
+from inboxbridge.mailserver.imap import list_folders
 
 
 def make_message(

@@ -13,7 +13,7 @@ import pytest
 from inboxbridge.lib.redact import RedactSecretsFilter
 from inboxbridge.mailboxes.actions import update_folders
 from inboxbridge.mailboxes.models import Folder, Mailbox
-from inboxbridge.sync.tests.fake_imap import FakeImapServer, server_contexts
+from inboxbridge.mailserver.tests.fake_imap import FakeImapServer, server_contexts
 
 MakeMailbox = Callable[..., tuple[FakeImapServer, Mailbox]]
 

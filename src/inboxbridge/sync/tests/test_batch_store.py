@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from inboxbridge.mail.models import Email
 from inboxbridge.mail.search import filter_matching
 from inboxbridge.mail.tests.helpers import folder, make_mailbox, message
-from inboxbridge.sync.imap import FetchedMessage
+from inboxbridge.mailserver.imap import FetchedMessage
 from inboxbridge.sync.pipeline import prepared
 from inboxbridge.sync.store import EMAIL_COLUMNS, store_batch
 

@@ -12,11 +12,11 @@ import threading
 import pytest
 
 from inboxbridge.mailboxes.models import Mailbox
-from inboxbridge.sending import smtp
+from inboxbridge.mailserver import smtp
+from inboxbridge.mailserver.imap import ImapSession
+from inboxbridge.mailserver.tests.fake_imap import Login, message
 from inboxbridge.sync.engine import sync_mailbox
-from inboxbridge.sync.imap import ImapSession
 from inboxbridge.sync.tests import fake_mailbox
-from inboxbridge.sync.tests.fake_imap import Login, message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 fake_office365, service_log = fake_mailbox.fake_office365, fake_mailbox.service_log

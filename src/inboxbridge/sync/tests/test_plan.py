@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from inboxbridge.mailserver.imap_parse import uid_ranges
 from inboxbridge.sync.plan import (
     FLAG_RECHECK,
     Action,
@@ -22,7 +23,6 @@ from inboxbridge.sync.plan import (
     flag_updates,
     flags_from_imap,
     plan_folder,
-    uid_ranges,
 )
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -9,11 +9,11 @@ import pytest
 
 from inboxbridge.mail.models import Email, Placement, Thread
 from inboxbridge.mailboxes.actions import RECONNECT_MESSAGE
-from inboxbridge.mailboxes.connection import ServerLogin
 from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailserver.imap import ImapSession, check_login, list_folders
+from inboxbridge.mailserver.imap_parse import encode_mutf7
+from inboxbridge.mailserver.login import ServerLogin
 from inboxbridge.sync import engine, pipeline
-from inboxbridge.sync.imap import ImapSession, check_login, list_folders
-from inboxbridge.sync.imap_parse import encode_mutf7
 from inboxbridge.sync.tests.conftest import (
     SyncCase,
     append,
@@ -289,7 +289,7 @@ def test_non_ascii_folder_names(sync_case: SyncCase) -> None:
 
 def test_append_message_stores_a_copy_once(sync_case: SyncCase) -> None:
     from inboxbridge.mailboxes.connection import imap_login
-    from inboxbridge.sync.imap import append_message
+    from inboxbridge.mailserver.imap import append_message
 
     raw = make_message("Sent from the app", message_id="sent-once@x.test")
     login = imap_login(sync_case.mailbox)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from inboxbridge.mail.models import Email, Placement
-from inboxbridge.mailboxes.connection import ServerLogin
 from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailserver.imap import ImapSession
+from inboxbridge.mailserver.login import ServerLogin
 from inboxbridge.sync import engine, pipeline, store
-from inboxbridge.sync.imap import ImapSession
 from inboxbridge.sync.tests.conftest import (
     SyncCase,
     append,

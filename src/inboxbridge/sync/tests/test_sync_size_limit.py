@@ -8,9 +8,9 @@ import pytest
 
 from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailserver.tests.fake_imap import flood, message
 from inboxbridge.sync.engine import sync_mailbox
 from inboxbridge.sync.tests import fake_mailbox
-from inboxbridge.sync.tests.fake_imap import flood, message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 fake_office365 = fake_mailbox.fake_office365

@@ -18,11 +18,11 @@ from __future__ import annotations
 import imaplib
 import socket
 import ssl
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from inboxbridge.lib.redact import redact
-from inboxbridge.lib.tls_stream import TlsStream
-from inboxbridge.sync.imap_parse import LITERAL, describe_size
+from inboxbridge.mailserver.imap_parse import LITERAL, describe_size
+from inboxbridge.mailserver.tls_stream import TlsStream
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -44,24 +44,6 @@ class ImapError(Exception):
         self.auth_failed = auth_failed
         self.transient = transient
         super().__init__(self.message)
-
-
-class ServerLogin(Protocol):
-    """What a session needs to log in: `inboxbridge.mailboxes.connection.ServerLogin`, or the
-    helper process's copy of it (pipeline.py), which must not import Django models."""
-
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def security(self) -> str: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def mechanism(self) -> str: ...
-    @property
-    def secret(self) -> str: ...
 
 
 _TRANSIENT_CODES = ("[UNAVAILABLE]", "[LIMIT]", "[INUSE]", "[SERVERBUG]", "THROTTL", "TRY AGAIN")

@@ -23,21 +23,23 @@ from typing import Any, BinaryIO, cast
 from django.conf import settings
 
 from inboxbridge.lib.tls import client_ssl_context
-from inboxbridge.sync import imap_wire
-from inboxbridge.sync.imap_parse import (
+from inboxbridge.mailserver import imap_wire
+from inboxbridge.mailserver.imap_parse import (
     FLAGS_ITEM,
     UID_ITEM,
     FetchedMessage,
     RemoteFolder,
+    RemoteStatus,
     fetched_message,
     imap_date,
     parse_list_item,
     parse_search,
     parse_status,
+    uid_ranges,
     unread_message,
 )
-from inboxbridge.sync.imap_wire import ImapError, Oversized, ServerLogin, imap_failure, refusal, server_text
-from inboxbridge.sync.plan import RemoteStatus, uid_ranges
+from inboxbridge.mailserver.imap_wire import ImapError, Oversized, imap_failure, refusal, server_text
+from inboxbridge.mailserver.login import ServerLogin
 
 __all__ = ["FetchedMessage", "ImapError", "ImapSession", "RemoteFolder", "ServerLogin"]
 

@@ -8,6 +8,7 @@ counts what it managed to send on each connection and notices when the client hu
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import socket
 import ssl
@@ -15,6 +16,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from inboxbridge.mailserver.login import ServerLogin
 
 Send = Callable[[bytes], None]
 # Sends a bad answer to the command of a tag (and may go on for ever); the server then hangs up.
@@ -196,16 +199,8 @@ def message(subject: str, body: bytes = b"Hello.\r\n") -> bytes:
             f"Message-ID: <{subject.replace(' ', '.')}@example.test>\r\n\r\n").encode() + body
 
 
-@dataclass(frozen=True)
-class Login:
-    """A ServerLogin for the fake server."""
-
-    host: str
-    port: int
-    security: str
-    username: str = "user@example.test"
-    mechanism: str = "PLAIN"
-    secret: str = field(default="not-a-real-password", repr=False)
+# A ServerLogin for the fake server: Login(host, port, security), the rest defaulted.
+Login = functools.partial(ServerLogin, username="user@example.test", mechanism="PLAIN", secret="not-a-real-password")
 
 
 def server_contexts(ca: Any) -> tuple[ssl.SSLContext, ssl.SSLContext]:

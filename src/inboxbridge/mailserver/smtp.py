@@ -14,7 +14,7 @@ from django.conf import settings
 
 from inboxbridge.lib.redact import redact
 from inboxbridge.lib.tls import client_ssl_context
-from inboxbridge.mailboxes.connection import ServerLogin
+from inboxbridge.mailserver.login import ServerLogin
 
 
 class SmtpError(Exception):

@@ -1,4 +1,5 @@
-"""Pure parsing of IMAP answers (no IO): LIST items, FETCH items, dates, modified UTF-7 names.
+"""Pure parsing of IMAP answers (no IO): LIST items, FETCH items, STATUS, dates, modified UTF-7
+names; and the UID sets of commands.
 
 Kept apart from imap.py, which does the talking, so every odd server spelling can be tested
 without a server.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -38,6 +40,16 @@ class FetchedMessage:
     raw: bytes
     # Why `raw` is not the whole message (over the size limit: its headers, or nothing); "" = whole.
     defect: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteStatus:
+    """What STATUS/SELECT says about a folder."""
+
+    uidvalidity: int
+    uidnext: int | None
+    messages: int
+    highestmodseq: int | None = None
 
 
 # Every pattern run on a server's answer is linear in its length: no pattern scans past the
@@ -115,6 +127,23 @@ def parse_status(raw: bytes) -> dict[bytes, int]:
 def parse_search(text: bytes) -> list[int]:
     """The UIDs of one `* SEARCH ...` line (anything that is not a UID is left out)."""
     return [int(token) for token in text[8:].split() if token.isdigit() and len(token) <= 10]
+
+
+def uid_ranges(uids: Sequence[int]) -> str:
+    """An IMAP sequence set ("1:3,7") for ascending UIDs."""
+    parts: list[str] = []
+    start = prev = None
+    for uid in uids:
+        if start is None:
+            start = prev = uid
+        elif prev is not None and uid == prev + 1:
+            prev = uid
+        else:
+            parts.append(f"{start}:{prev}" if prev != start else str(start))
+            start = prev = uid
+    if start is not None:
+        parts.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(parts)
 
 
 def parse_internaldate(value: str) -> datetime | None:

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from inboxbridge.sync import imap_wire
-from inboxbridge.sync.imap import ImapError, ImapSession
-from inboxbridge.sync.imap_parse import fetched_message
-from inboxbridge.sync.tests.fake_imap import FakeImapServer, Login, flood, message, server_contexts
+from inboxbridge.mailserver import imap_wire
+from inboxbridge.mailserver.imap import ImapError, ImapSession
+from inboxbridge.mailserver.imap_parse import fetched_message
+from inboxbridge.mailserver.tests.fake_imap import FakeImapServer, Login, flood, message, server_contexts
 
 LIMIT = 1024 * 1024  # the size limit of one message in these tests
 HUGE = 99_999_999_999  # what the hostile server announces

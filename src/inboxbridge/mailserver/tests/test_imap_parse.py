@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inboxbridge.sync.imap import ImapError, quote
-from inboxbridge.sync.imap_parse import (
+from inboxbridge.mailserver.imap import ImapError, quote
+from inboxbridge.mailserver.imap_parse import (
     RemoteFolder,
     decode_mutf7,
     encode_mutf7,

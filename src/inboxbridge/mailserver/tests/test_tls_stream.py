@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import trustme
 
-from inboxbridge.lib.tls_stream import TlsStream
+from inboxbridge.mailserver.tls_stream import TlsStream
 
 Script = Callable[[ssl.SSLSocket], None]
 
