@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from tests.factories import make_mailbox
 
-from inboxbridge.mail.tests.helpers import make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import message, store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
+from tests.factories import make_mailbox
 
 from inboxbridge import settings as product_settings
-from inboxbridge.mail.tests.helpers import make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import message, store
 
 pytestmark = pytest.mark.django_db
 LOGIN = reverse("accounts:login")

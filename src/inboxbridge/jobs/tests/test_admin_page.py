@@ -8,6 +8,7 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone
+from tests.factories import make_mailbox
 
 from inboxbridge.jobs.scheduler import request_sync
 from inboxbridge.mailboxes.models import Mailbox
@@ -16,22 +17,21 @@ pytestmark = pytest.mark.django_db
 URL = "/system/mailboxes/"
 
 
-def test_non_admins_get_403_and_anonymous_visitors_sign_in_first(client, member_user):
+def test_non_admins_get_403_and_anonymous_visitors_sign_in_first(client, plain_user):
     assert client.get(URL).status_code == 302
-    client.force_login(member_user)
+    client.force_login(plain_user)
     assert client.get(URL).status_code == 403
     assert client.post(f"{URL}1/sync").status_code == 403
 
 
-def test_every_mailbox_is_listed_with_owner_state_last_success_last_error_and_backlog(client, staff_user,
-                                                                                       make_mailbox):
+def test_every_mailbox_is_listed_with_owner_state_last_success_last_error_and_backlog(client, admin_user):
     now = timezone.now()
     ok = make_mailbox(email_address="fine@example.test", state=Mailbox.State.IDLE, last_success_at=now,
                       message_count=1234, backlog=0)
     broken = make_mailbox(email_address="broken@example.test", state=Mailbox.State.ERROR, failure_count=3,
                           last_error="IMAP login refused", backlog=17)
     system = make_mailbox(owner=None, email_address="support@example.test", label="Support")
-    client.force_login(staff_user)
+    client.force_login(admin_user)
     page = client.get(URL).content.decode()
     for mailbox in (ok, broken, system):
         assert f'id="mailbox-{mailbox.pk}"' in page
@@ -40,8 +40,7 @@ def test_every_mailbox_is_listed_with_owner_state_last_success_last_error_and_ba
     assert 'data-state="error"' in page and 'data-state="idle"' in page
 
 
-def test_the_attention_filter_shows_failing_reconnect_and_overdue_mailboxes(client, staff_user, make_mailbox,
-                                                                            settings):
+def test_the_attention_filter_shows_failing_reconnect_and_overdue_mailboxes(client, admin_user, settings):
     settings.SYNC_INTERVAL_SECONDS = 60
     now = timezone.now()
     fine = make_mailbox(state=Mailbox.State.IDLE, last_success_at=now, next_sync_at=now + timedelta(seconds=30))
@@ -50,7 +49,7 @@ def test_the_attention_filter_shows_failing_reconnect_and_overdue_mailboxes(clie
     overdue = make_mailbox(state=Mailbox.State.IDLE, last_success_at=now - timedelta(hours=1),
                            next_sync_at=now - timedelta(minutes=10))
     switched_off = make_mailbox(sync_enabled=False, next_sync_at=now - timedelta(hours=1))
-    client.force_login(staff_user)
+    client.force_login(admin_user)
     page = client.get(URL + "?show=attention").content.decode()
     for mailbox in (failing, reconnect, overdue):
         assert f'id="mailbox-{mailbox.pk}"' in page
@@ -59,20 +58,20 @@ def test_the_attention_filter_shows_failing_reconnect_and_overdue_mailboxes(clie
     assert '<strong id="attention-count">3</strong>' in page
 
 
-def test_an_admin_can_request_a_sync_of_any_mailbox(client, staff_user, make_mailbox, recorded_tasks,
-                                                     django_capture_on_commit_callbacks):
+def test_an_admin_can_request_a_sync_of_any_mailbox(client, admin_user, recorded_tasks,
+                                                    django_capture_on_commit_callbacks):
     mailbox = make_mailbox(owner=None, next_sync_at=timezone.now() + timedelta(hours=1))
-    client.force_login(staff_user)
+    client.force_login(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{URL}{mailbox.pk}/sync", {"show": "attention"})
     assert response.status_code == 302 and response["Location"] == URL + "?show=attention"
     assert [r.args for r in recorded_tasks] == [[mailbox.pk]]
 
 
-def test_the_system_menu_links_the_mailbox_list_for_staff_only(client, staff_user, member_user):
-    client.force_login(staff_user)
+def test_the_system_menu_links_the_mailbox_list_for_staff_only(client, admin_user, plain_user):
+    client.force_login(admin_user)
     assert f'href="{URL}"' in client.get("/mail/", follow=True).content.decode()
-    client.force_login(member_user)
+    client.force_login(plain_user)
     assert f'href="{URL}"' not in client.get("/mail/", follow=True).content.decode()
 
 
@@ -82,7 +81,7 @@ def render_status(mailbox: Mailbox) -> str:
     return template.render(Context({"mailbox": mailbox, "request": request, "csrf_token": "tok"}))
 
 
-def test_the_sync_status_card_shows_state_last_sync_count_and_sync_now(make_mailbox):
+def test_the_sync_status_card_shows_state_last_sync_count_and_sync_now():
     mailbox = make_mailbox(state=Mailbox.State.IDLE, last_sync_at=timezone.now() - timedelta(minutes=3),
                            last_success_at=timezone.now(), message_count=4321)
     html = render_status(mailbox)
@@ -98,13 +97,13 @@ def test_the_sync_status_card_shows_state_last_sync_count_and_sync_now(make_mail
     ({"account_type": Mailbox.AccountType.OFFICE365}, "Disabled", "integration is disabled"),
     ({"last_success_at": None}, "Waiting for the first sync", ""),
 ])
-def test_the_sync_status_card_explains_errors_and_disabled_mailboxes(make_mailbox, fields, label, reason):
+def test_the_sync_status_card_explains_errors_and_disabled_mailboxes(fields, label, reason):
     html = render_status(make_mailbox(**fields))
     assert label in html and reason in html
     assert ('id="sync-now" disabled' in html) == (label == "Disabled")
 
 
-def test_the_sync_status_card_says_syncing_while_a_worker_holds_the_lease(make_mailbox, recorded_tasks):
+def test_the_sync_status_card_says_syncing_while_a_worker_holds_the_lease(recorded_tasks):
     mailbox = make_mailbox(lease_owner="host:1/abc", lease_expires_at=timezone.now() + timedelta(minutes=1))
     assert "Syncing" in render_status(mailbox)
     request_sync(mailbox)  # queued behind the running sync: still shown as syncing

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from tests.factories import make_mailbox
 
 from inboxbridge.jobs import actions, tasks
 from inboxbridge.jobs.housekeeping import run_housekeeping
@@ -22,7 +23,7 @@ from inboxbridge.mail.models import Attachment, Blob, Email
 pytestmark = pytest.mark.django_db
 
 
-def test_attachment_files_of_deleted_mail_go_a_day_later(make_mailbox, settings, tmp_path):
+def test_attachment_files_of_deleted_mail_go_a_day_later(settings, tmp_path):
     settings.ATTACHMENT_STORE, settings.ATTACHMENTS_DIR = "files", tmp_path
     store = ContentStore(tmp_path)
     email = Email.objects.create(mailbox=make_mailbox(), message_key="m1")
@@ -53,7 +54,7 @@ def test_attachment_files_of_deleted_mail_go_a_day_later(make_mailbox, settings,
     assert store.keep(digests["in use"]) and not store.keep(digests["mail deleted"])
 
 
-def test_orphan_blobs_go_and_blobs_in_use_stay(make_mailbox):
+def test_orphan_blobs_go_and_blobs_in_use_stay():
     mailbox = make_mailbox()
     used, orphan = Blob.objects.create(sha256="a" * 64, size=1, data=b"a"), Blob.objects.create(
         sha256="b" * 64, size=1, data=b"b")
@@ -88,7 +89,7 @@ def test_a_task_left_running_by_a_killed_worker_is_marked_failed(settings):
     assert DBTaskResult.objects.get(pk=busy.id).status == "RUNNING"
 
 
-def test_old_sync_runs_and_heartbeats_of_vanished_workers_are_deleted(make_mailbox, settings):
+def test_old_sync_runs_and_heartbeats_of_vanished_workers_are_deleted(settings):
     settings.SYNC_RUN_RETENTION_HOURS = 24
     mailbox = make_mailbox()
     now = timezone.now()

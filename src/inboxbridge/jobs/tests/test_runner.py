@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from tests.factories import make_mailbox
 
 from inboxbridge.jobs import leases
 from inboxbridge.jobs.models import SyncRun
@@ -23,7 +24,7 @@ def seconds_until(moment) -> float:
     return (moment - timezone.now()).total_seconds()
 
 
-def test_a_sync_runs_with_the_time_budget_and_is_planned_one_interval_later(fake_engine, make_mailbox, settings):
+def test_a_sync_runs_with_the_time_budget_and_is_planned_one_interval_later(fake_engine, settings):
     settings.SYNC_TIME_BUDGET_SECONDS, settings.SYNC_INTERVAL_SECONDS = 45, 60
     mailbox = make_mailbox(failure_count=2)
     fake_engine.script[mailbox.pk] = [FakeResult(fetched=7)]
@@ -38,7 +39,7 @@ def test_a_sync_runs_with_the_time_budget_and_is_planned_one_interval_later(fake
     assert run.started_at <= run.finished_at
 
 
-def test_a_slice_cut_short_by_the_budget_is_due_at_once_and_rescheduled(fake_engine, make_mailbox, recorded_tasks):
+def test_a_slice_cut_short_by_the_budget_is_due_at_once_and_rescheduled(fake_engine, recorded_tasks):
     mailbox = make_mailbox()
     fake_engine.script[mailbox.pk] = [FakeResult(fetched=500, complete=False)]
     assert run_sync(mailbox.pk).outcome == "partial"
@@ -47,7 +48,7 @@ def test_a_slice_cut_short_by_the_budget_is_due_at_once_and_rescheduled(fake_eng
     assert tick().enqueued == 1
 
 
-def test_failures_back_off_and_a_success_resets_them(fake_engine, make_mailbox, settings):
+def test_failures_back_off_and_a_success_resets_them(fake_engine, settings):
     settings.SYNC_INTERVAL_SECONDS, settings.SYNC_MAX_BACKOFF_SECONDS = 60, 200
     mailbox = make_mailbox()
     fake_engine.script[mailbox.pk] = [FakeResult(complete=False, error="connection lost")] * 3 + [FakeResult()]
@@ -64,7 +65,7 @@ def test_failures_back_off_and_a_success_resets_them(fake_engine, make_mailbox, 
     assert mailbox.failure_count == 0
 
 
-def test_a_throttled_mailbox_waits_at_least_two_intervals(fake_engine, make_mailbox, settings):
+def test_a_throttled_mailbox_waits_at_least_two_intervals(fake_engine, settings):
     settings.SYNC_INTERVAL_SECONDS = 60
     mailbox = make_mailbox()
     fake_engine.script[mailbox.pk] = [FakeResult(complete=False, error="LOGIN: [UNAVAILABLE] Server busy")]
@@ -73,7 +74,7 @@ def test_a_throttled_mailbox_waits_at_least_two_intervals(fake_engine, make_mail
     assert seconds_until(mailbox.next_sync_at) > 119
 
 
-def test_an_engine_exception_is_a_failed_attempt_with_backoff(fake_engine, make_mailbox):
+def test_an_engine_exception_is_a_failed_attempt_with_backoff(fake_engine):
     mailbox = make_mailbox()
     fake_engine.script[mailbox.pk] = [RuntimeError("boom password=hunter2")]
     summary = run_sync(mailbox.pk)
@@ -83,20 +84,20 @@ def test_an_engine_exception_is_a_failed_attempt_with_backoff(fake_engine, make_
     assert mailbox.failure_count == 1 and mailbox.lease_owner == ""
 
 
-def test_a_mailbox_synced_by_another_worker_is_left_alone(fake_engine, make_mailbox):
+def test_a_mailbox_synced_by_another_worker_is_left_alone(fake_engine):
     mailbox = make_mailbox(lease_owner="elsewhere:1/abc", lease_expires_at=timezone.now() + timedelta(minutes=5))
     assert run_sync(mailbox.pk).ran is False
     assert fake_engine.calls == []
 
 
-def test_a_twin_task_after_the_sync_finds_nothing_due(fake_engine, make_mailbox):
+def test_a_twin_task_after_the_sync_finds_nothing_due(fake_engine):
     mailbox = make_mailbox()
     assert run_sync(mailbox.pk).ran is True
     assert run_sync(mailbox.pk).ran is False
     assert fake_engine.synced() == [mailbox.pk]
 
 
-def test_a_dead_workers_mailbox_is_taken_over_once_its_lease_expires(fake_engine, make_mailbox, settings):
+def test_a_dead_workers_mailbox_is_taken_over_once_its_lease_expires(fake_engine, settings):
     settings.SYNC_LEASE_SECONDS = 300
     mailbox = make_mailbox()
     dead = leases.acquire(mailbox.pk, "dead-host:1", office365_enabled=False)  # then killed: no release
@@ -109,7 +110,7 @@ def test_a_dead_workers_mailbox_is_taken_over_once_its_lease_expires(fake_engine
     assert runs[0].finished_at is None and runs[1].finished_at is not None
 
 
-def test_the_lease_is_renewed_while_the_engine_reports_progress(fake_engine, make_mailbox, settings):
+def test_the_lease_is_renewed_while_the_engine_reports_progress(fake_engine, settings):
     settings.SYNC_LEASE_SECONDS = 3
     mailbox = make_mailbox()
     seen = []
@@ -125,8 +126,7 @@ def test_the_lease_is_renewed_while_the_engine_reports_progress(fake_engine, mak
     assert seen[0] < seen[1] < seen[2]
 
 
-def test_a_worker_that_lost_its_lease_stops_and_leaves_the_new_holders_schedule_alone(fake_engine, make_mailbox,
-                                                                                      settings):
+def test_a_worker_that_lost_its_lease_stops_and_leaves_the_new_holders_schedule_alone(fake_engine, settings):
     settings.SYNC_LEASE_SECONDS = 3
     mailbox = make_mailbox()
     reached = []
@@ -150,7 +150,7 @@ def test_a_worker_that_lost_its_lease_stops_and_leaves_the_new_holders_schedule_
     assert mine.finished_at is not None
 
 
-def test_the_whole_loop_with_tasks_run_inline(fake_engine, make_mailbox, inline_tasks):
+def test_the_whole_loop_with_tasks_run_inline(fake_engine, inline_tasks):
     first, second = make_mailbox(), make_mailbox()
     assert tick().enqueued == 2
     assert sorted(fake_engine.synced()) == sorted([first.pk, second.pk])
@@ -158,7 +158,7 @@ def test_the_whole_loop_with_tasks_run_inline(fake_engine, make_mailbox, inline_
     assert SyncRun.objects.filter(outcome="ok").count() == 2
 
 
-def test_a_manual_sync_runs_even_when_not_due_but_never_beside_a_worker(fake_engine, make_mailbox):
+def test_a_manual_sync_runs_even_when_not_due_but_never_beside_a_worker(fake_engine):
     mailbox = make_mailbox(next_sync_at=timezone.now() + timedelta(hours=1))
     reported = []
     fake_engine.during = lambda mailbox_id, progress: progress(3, 4)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from tests.factories import make_mailbox
 
 from inboxbridge.jobs import leases
 from inboxbridge.jobs.models import PeriodicJob
@@ -24,7 +25,7 @@ def enable_office365() -> None:
     StoredSetting.objects.update_or_create(key=EMAIL_SYNC_ENABLED.key, defaults={"value": "1"})
 
 
-def test_each_due_mailbox_is_enqueued_once_however_many_ticks(recorded_tasks, make_mailbox):
+def test_each_due_mailbox_is_enqueued_once_however_many_ticks(recorded_tasks):
     due = [make_mailbox(), make_mailbox(next_sync_at=None)]
     make_mailbox(next_sync_at=timezone.now() + timedelta(minutes=1))  # not due yet
     assert tick().enqueued == 2
@@ -36,7 +37,7 @@ def test_each_due_mailbox_is_enqueued_once_however_many_ticks(recorded_tasks, ma
         assert mailbox.lease_owner.startswith("queued:")
 
 
-def test_two_schedulers_claiming_the_same_due_set_split_it_without_overlap(make_mailbox):
+def test_two_schedulers_claiming_the_same_due_set_split_it_without_overlap():
     ids = {make_mailbox().pk for _ in range(30)}
     first = leases.claim_due(20, office365_enabled=False)
     second = leases.claim_due(20, office365_enabled=False)
@@ -52,20 +53,20 @@ def test_two_schedulers_claiming_the_same_due_set_split_it_without_overlap(make_
     {"needs_reconnect": True},
     {"account_type": Mailbox.AccountType.OFFICE365},  # the integration is disabled
 ])
-def test_mailboxes_whose_sync_is_disabled_are_not_scheduled(recorded_tasks, make_mailbox, fields):
+def test_mailboxes_whose_sync_is_disabled_are_not_scheduled(recorded_tasks, fields):
     make_mailbox(**fields)
     assert tick().enqueued == 0
     assert enqueued_mailboxes(recorded_tasks) == []
 
 
-def test_office365_mailboxes_are_scheduled_while_the_integration_is_enabled(recorded_tasks, make_mailbox):
+def test_office365_mailboxes_are_scheduled_while_the_integration_is_enabled(recorded_tasks):
     mailbox = make_mailbox(account_type=Mailbox.AccountType.OFFICE365)
     enable_office365()
     assert tick().enqueued == 1
     assert enqueued_mailboxes(recorded_tasks) == [mailbox.pk]
 
 
-def test_a_dead_workers_expired_lease_is_taken_over_and_a_live_one_is_not(recorded_tasks, make_mailbox):
+def test_a_dead_workers_expired_lease_is_taken_over_and_a_live_one_is_not(recorded_tasks):
     past, future = timezone.now() - timedelta(seconds=5), timezone.now() + timedelta(minutes=5)
     dead = make_mailbox(lease_owner="host:1/abc", lease_expires_at=past)
     make_mailbox(lease_owner="host:2/def", lease_expires_at=future)
@@ -83,8 +84,7 @@ def test_housekeeping_is_enqueued_once_per_interval_across_schedulers(recorded_t
     assert [r.task.name for r in recorded_tasks].count("housekeeping") == 2
 
 
-def test_sync_now_enqueues_once_and_not_again_while_queued(recorded_tasks, make_mailbox,
-                                                           django_capture_on_commit_callbacks):
+def test_sync_now_enqueues_once_and_not_again_while_queued(recorded_tasks, django_capture_on_commit_callbacks):
     mailbox = make_mailbox(next_sync_at=timezone.now() + timedelta(minutes=30))
     with django_capture_on_commit_callbacks(execute=True):
         request_sync(mailbox)
@@ -94,7 +94,7 @@ def test_sync_now_enqueues_once_and_not_again_while_queued(recorded_tasks, make_
     assert tick().enqueued == 0  # already queued: the scheduler leaves it alone
 
 
-def test_sync_now_during_a_running_sync_makes_it_come_back_at_once(recorded_tasks, make_mailbox, fake_engine,
+def test_sync_now_during_a_running_sync_makes_it_come_back_at_once(recorded_tasks, fake_engine,
                                                                    django_capture_on_commit_callbacks):
     mailbox = make_mailbox()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from tests.factories import make_mailbox
 
 from inboxbridge.jobs.models import SyncRun, WorkerHeartbeat
 from inboxbridge.jobs.scheduler import tick
@@ -14,7 +15,7 @@ from inboxbridge.mailboxes.models import Mailbox
 
 
 @pytest.mark.django_db
-def test_the_redis_path_runs_each_due_mailbox_once(fake_engine, make_mailbox, redis_tasks):
+def test_the_redis_path_runs_each_due_mailbox_once(fake_engine, redis_tasks):
     import django_rq
 
     mailboxes = [make_mailbox() for _ in range(5)]
@@ -31,7 +32,7 @@ def test_the_redis_path_runs_each_due_mailbox_once(fake_engine, make_mailbox, re
 
 
 @pytest.mark.django_db(transaction=True)
-def test_serve_keeps_mailboxes_synced_with_its_embedded_worker(fake_engine, make_mailbox, settings):
+def test_serve_keeps_mailboxes_synced_with_its_embedded_worker(fake_engine, settings):
     settings.TASKS_BACKEND = "database"
     settings.SCHEDULER_TICK_SECONDS = 1
     settings.SYNC_INTERVAL_SECONDS = 2

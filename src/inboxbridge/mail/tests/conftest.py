@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from inboxbridge.mail.tests.helpers import make_mailbox
+from tests.factories import make_mailbox
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ from email.message import EmailMessage
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
+from tests.factories import make_mailbox
 
 from inboxbridge.mail.models import Email
-from inboxbridge.mail.tests.helpers import folder, make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import folder, message, store
 from inboxbridge.mailboxes.models import Folder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,11 +9,12 @@ import os
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from tests.factories import make_mailbox
 
 from inboxbridge.lib.content_store import ContentStore
 from inboxbridge.mail.blobs import blob_bytes
 from inboxbridge.mail.models import Attachment, Blob
-from inboxbridge.mail.tests.helpers import make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import message, store
 
 pytestmark = pytest.mark.django_db
 

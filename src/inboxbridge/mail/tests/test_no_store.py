@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from django.utils.cache import get_max_age
+from tests.factories import make_mailbox
 
 from inboxbridge.mail.models import Attachment
-from inboxbridge.mail.tests.helpers import READER_NAVIGATION, folder, make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import READER_NAVIGATION, folder, message, store
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from tests.factories import make_mailbox
 
 from inboxbridge.mail.models import Attachment, Email
 from inboxbridge.mail.queries import MailFilter, email_page, visible_mailboxes
-from inboxbridge.mail.tests.helpers import folder, make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import folder, message, store
 from inboxbridge.mailboxes.models import Mailbox
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
+from tests.factories import make_mailbox
 from tests.samples import require_sample_messages
 
 from inboxbridge.mail.models import Attachment
-from inboxbridge.mail.tests.helpers import make_mailbox, store
+from inboxbridge.mail.tests.helpers import store
 
 
 @pytest.mark.django_db

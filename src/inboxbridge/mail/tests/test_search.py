@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from tests.factories import make_mailbox
 
 from inboxbridge.mail import search
 from inboxbridge.mail.models import Email
 from inboxbridge.mail.queries import MailFilter, email_page
 from inboxbridge.mail.search_schema import TRIGGERS, repair_search_index
-from inboxbridge.mail.tests.helpers import make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import message, store
 
 
 def test_search_terms_are_words_only():
