@@ -363,7 +363,7 @@ def engine_role(action: str, port: int, variant: str = "") -> None:
 
     if action == "setup":
         from inboxbridge.mailboxes.actions import update_folders
-        from inboxbridge.mailboxes.connection import imap_login
+        from inboxbridge.mailboxes.credentials import imap_login
         from inboxbridge.mailserver.imap import list_folders
 
         call_command("migrate", verbosity=0)

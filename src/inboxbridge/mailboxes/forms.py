@@ -77,7 +77,7 @@ def server_settings_changed(saved: Mailbox, data: dict[str, Any]) -> bool:
 
 
 def _servers(mailbox: Mailbox) -> tuple[object, ...]:
-    """Where and how the password goes, as connection.py will use it (ports and security defaulted)."""
+    """Where and how the password goes, as credentials/password.py will use it (ports and security defaulted)."""
     return (mailbox.imap_host.strip().lower().rstrip("."), mailbox.imap_port or (993 if mailbox.imap_ssl else 143),
             bool(mailbox.imap_ssl), mailbox.smtp_host.strip().lower().rstrip("."), mailbox.smtp_port or 587,
             mailbox.smtp_security or "starttls")

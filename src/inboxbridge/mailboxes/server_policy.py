@@ -2,9 +2,9 @@
 
 Users type these hosts, so a check, a sync or a send for an Other account must never become a way
 into this server's own network (SSRF). Every connection for an Other account is vetted here first:
-the check before saving, and `connection.py` again right before each sync and send (the host's DNS
-answer may have changed since it was saved). Office 365 hosts come from the deployment and are not
-vetted.
+the check before saving, and the password provider (credentials/password.py) again right before
+each sync and send (the host's DNS answer may have changed since it was saved). Office 365 hosts
+come from the deployment and are not vetted.
 """
 
 from __future__ import annotations

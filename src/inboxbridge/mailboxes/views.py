@@ -10,11 +10,13 @@ from django.views.decorators.http import require_POST
 
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.mailboxes import actions, server_check, server_policy
-from inboxbridge.mailboxes.connection import imap_login
+from inboxbridge.mailboxes.credentials import imap_login, provider_for
 from inboxbridge.mailboxes.flows import CONNECT
 from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
+from inboxbridge.mailserver.failures import imap_failure_text
+from inboxbridge.mailserver.imap import ImapError, list_folders
 from inboxbridge.microsoft import flows
 from inboxbridge.microsoft.config import load_config, mail_scopes
 from inboxbridge.microsoft.errors import MicrosoftError
@@ -120,8 +122,6 @@ def save_other(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def retrieve_folders(request: AuthenticatedRequest) -> HttpResponse:
-    from inboxbridge.mailserver.imap import ImapError, list_folders
-
     mailbox = actions.active_mailbox_of(request.user)
     if mailbox is None:
         return redirect(PAGE)
@@ -133,9 +133,9 @@ def retrieve_folders(request: AuthenticatedRequest) -> HttpResponse:
     try:
         remote = list_folders(login)
     except ImapError as error:
-        # An Other account's server is whatever its user typed: its words are not repeated here.
-        text = str(error) if mailbox.account_type == Mailbox.AccountType.OFFICE365 else \
-            server_check.imap_failure_text(error, login, settings.MAIL_NETWORK_TIMEOUT)
+        # A server its user typed could be anything: its words are not repeated here.
+        text = imap_failure_text(error, login, settings.MAIL_NETWORK_TIMEOUT) \
+            if provider_for(mailbox).servers_typed_by_user else str(error)
         messages.error(request, f"The folders could not be retrieved. {text}")
         return redirect(PAGE)
     folders = actions.update_folders(

@@ -6,9 +6,10 @@
   calls `check_login`, `list_folders`, `append_message`; imap_wire.py reads the connection within
   limits, imap_parse.py parses the answers (pure), tls_stream.py reads TLS in large socket reads.
 - smtp.py: `check_login` and `send`.
+- failures.py: what failed, in our own words, for servers whose words must not be shown.
 
 Nothing here imports an app: which server and which credential a mailbox uses is decided by its
-login code (mailboxes/connection.py), which hands over a ServerLogin.
+credential provider (mailboxes/credentials/), which hands over a ServerLogin.
 
 A second transport (Microsoft Graph) would be one more module here, say graph.py, with the same
 small surface: `check_login`, `list_folders`, a session with the calls the sync makes

@@ -51,8 +51,9 @@ FETCH_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.%d>)"
 FETCH_CHUNK = 100
 
 
-def check_login(login: ServerLogin) -> None:
-    with ImapSession(login):
+def check_login(login: ServerLogin, *, timeout: float | None = None) -> None:
+    """Log in and out; `timeout` (seconds per network operation) defaults to the mail timeout."""
+    with ImapSession(login, timeout=timeout):
         pass
 
 

@@ -7,6 +7,11 @@ Django models, get the same login as the process that made it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+Service = Literal["imap", "smtp"]  # which of a mailbox's servers a login is for
+IMAP: Service = "imap"
+SMTP: Service = "smtp"
 
 
 @dataclass(frozen=True)

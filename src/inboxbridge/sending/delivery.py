@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from inboxbridge.mailboxes.connection import ServerLogin, imap_login, smtp_login
+from inboxbridge.mailboxes.credentials import imap_login, provider_for, smtp_login
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver import imap, smtp
+from inboxbridge.mailserver.login import SMTP, ServerLogin
 from inboxbridge.microsoft.errors import (
     MicrosoftError,
     sending_limit_reached,
@@ -90,8 +91,7 @@ def _submit(message: OutgoingMessage, mailbox: Mailbox) -> None:
         smtp.send(login, mailbox.email_address, recipients, data)
         return
     except smtp.SmtpError as error:
-        refresh = (error.auth_failed and mailbox.account_type == Mailbox.AccountType.OFFICE365
-                   and not smtp_auth_disabled(str(error)))
+        refresh = error.auth_failed and provider_for(mailbox).renewable and not smtp_auth_disabled(str(error))
         if not refresh:
             raise _smtp_failure(error, mailbox) from None
     # The cached access token was refused (revoked, or expired early): one fresh token, one more try.
@@ -132,14 +132,10 @@ def _smtp_failure(error: smtp.SmtpError, mailbox: Mailbox, *, refreshed: bool = 
         return SendFailure(f"Microsoft 365's sending limit for this mailbox was reached ({text}); "
                            "the message is sent once it allows more.", permanent=False, delay=actions.RATE_WINDOW * 5)
     if error.auth_failed:
-        if mailbox.account_type == Mailbox.AccountType.OFFICE365:
-            fresh = " even with a fresh access token" if refreshed else ""
-            return SendFailure(
-                f"The SMTP server refused the login of {mailbox.email_address}{fresh} ({text}). Check that the app "
-                "registration has the delegated SMTP.Send permission with consent and that the mailbox has an "
-                "Exchange Online license, then click Retry.", permanent=error.permanent)
-        return SendFailure(f"The SMTP server refused the login ({text}). Check the user name and password in "
-                           f"{CONFIGURATION}, then click Retry.", permanent=error.permanent)
+        fresh = " even with a fresh access token" if refreshed else ""
+        advice = provider_for(mailbox).refused_advice(SMTP)
+        return SendFailure(f"The SMTP server refused the login of {mailbox.email_address}{fresh} ({text}). "
+                           f"{advice}, then click Retry.", permanent=error.permanent)
     if error.permanent:
         return SendFailure(f"The server refused the message: {text}", permanent=True)
     return SendFailure(text, permanent=False)

@@ -28,7 +28,7 @@ from inboxbridge.lib.redact import redact
 from inboxbridge.mail.blobs import attachment_store
 from inboxbridge.mail.models import Email, Placement
 from inboxbridge.mailboxes.actions import RECONNECT_MESSAGE, update_folders
-from inboxbridge.mailboxes.connection import imap_login
+from inboxbridge.mailboxes.credentials import imap_login
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver.imap import ImapError, ImapSession, RemoteFolder

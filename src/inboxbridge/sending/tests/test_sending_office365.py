@@ -143,7 +143,7 @@ def test_a_token_for_another_user_is_refused_by_the_server(connect_office365_mai
     mailbox = connect_office365_mailbox()
     other = connect_office365_mailbox()
     plant_access_token(mailbox, identity.issue_access_token(other.email_address, enabled_microsoft.client_id))
-    from inboxbridge.mailboxes.connection import smtp_login
+    from inboxbridge.mailboxes.credentials import smtp_login
 
     with pytest.raises(smtp.SmtpError) as refused:
         smtp.send(smtp_login(Mailbox.objects.get(pk=mailbox.pk)), mailbox.email_address, [other.email_address],

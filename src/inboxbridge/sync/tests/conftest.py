@@ -19,7 +19,7 @@ import pytest
 from inboxbridge.lib.mime import parse_message
 from inboxbridge.mail.models import Email, Placement
 from inboxbridge.mailboxes.actions import update_folders
-from inboxbridge.mailboxes.connection import imap_login
+from inboxbridge.mailboxes.credentials import imap_login
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailserver.imap import list_folders
 

@@ -264,7 +264,7 @@ def test_disabled_integration_skips_office365_mailboxes(sync_case: SyncCase, adm
 
 
 def test_folder_listing_and_login_helpers(sync_case: SyncCase) -> None:
-    from inboxbridge.mailboxes.connection import imap_login
+    from inboxbridge.mailboxes.credentials import imap_login
 
     login = imap_login(sync_case.mailbox)
     check_login(login)
@@ -288,7 +288,7 @@ def test_non_ascii_folder_names(sync_case: SyncCase) -> None:
 
 
 def test_append_message_stores_a_copy_once(sync_case: SyncCase) -> None:
-    from inboxbridge.mailboxes.connection import imap_login
+    from inboxbridge.mailboxes.credentials import imap_login
     from inboxbridge.mailserver.imap import append_message
 
     raw = make_message("Sent from the app", message_id="sent-once@x.test")

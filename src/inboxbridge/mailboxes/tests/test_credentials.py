@@ -1,0 +1,77 @@
+"""Each kind of account logs in through its own credential provider: a password account with its
+stored password on the servers its user typed (vetted at every login), an Office 365 mailbox with
+its user's access token on Microsoft's servers; a kind without a provider cannot connect."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from inboxbridge.mailboxes import tokens
+from inboxbridge.mailboxes.credentials import imap_login, provider_for, smtp_login
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.server_policy import ServerRefused
+from inboxbridge.mailboxes.tokens import MailboxUnavailable
+from inboxbridge.mailserver.login import ServerLogin
+
+pytestmark = pytest.mark.django_db
+
+
+def other(**fields: Any) -> Mailbox:
+    values = {"account_type": Mailbox.AccountType.OTHER, "email_address": "me@example.test",
+              "imap_host": "127.0.0.1", "smtp_host": "127.0.0.1", "password": "typed-password", **fields}
+    return Mailbox(**values)
+
+
+def office365() -> Mailbox:
+    return Mailbox(account_type=Mailbox.AccountType.OFFICE365, email_address="me@contoso.test")
+
+
+def test_every_kind_of_account_has_a_provider():
+    for kind in Mailbox.AccountType:
+        assert provider_for(Mailbox(account_type=kind)).kind == kind
+
+
+def test_a_mailbox_of_a_kind_without_a_provider_cannot_connect():
+    mailbox = Mailbox(account_type="shared", email_address="team@example.test")
+    refusal = re.escape("cannot connect team@example.test: it does not know its kind")
+    with pytest.raises(MailboxUnavailable, match=refusal):
+        imap_login(mailbox)
+
+
+def test_a_password_account_logs_in_with_its_password_on_its_own_servers():
+    mailbox = other(imap_ssl=True, smtp_port=465, smtp_security="ssl", username="me")
+    assert imap_login(mailbox) == ServerLogin("127.0.0.1", 993, "ssl", "me", "PLAIN", "typed-password")
+    assert smtp_login(mailbox) == ServerLogin("127.0.0.1", 465, "ssl", "me", "PLAIN", "typed-password")
+
+    defaults = other(imap_ssl=False, smtp_security="")
+    assert (imap_login(defaults).port, imap_login(defaults).security) == (143, "starttls")
+    assert (smtp_login(defaults).port, smtp_login(defaults).security) == (587, "starttls")
+    assert smtp_login(defaults).username == "me@example.test"
+    assert not provider_for(mailbox).renewable and provider_for(mailbox).servers_typed_by_user
+
+
+def test_a_password_accounts_servers_are_vetted_at_every_login(settings):
+    settings.ALLOW_PRIVATE_MAIL_HOSTS = False
+    for login in (imap_login, smtp_login):
+        with pytest.raises(ServerRefused, match=re.escape("127.0.0.1 is on a private or reserved network")):
+            login(other())
+
+
+def test_an_office365_mailbox_logs_in_with_its_access_token_on_microsofts_servers(settings, monkeypatch):
+    settings.MICROSOFT_IMAP_HOST, settings.MICROSOFT_IMAP_PORT = "outlook.example.test", 993
+    settings.MICROSOFT_SMTP_HOST, settings.MICROSOFT_SMTP_PORT = "smtp.example.test", 587
+
+    def access_token_for(mailbox: Mailbox, *, force_refresh: bool = False) -> str:
+        return "fresh-token" if force_refresh else "cached-token"
+
+    monkeypatch.setattr(tokens, "access_token_for", access_token_for)
+    mailbox = office365()
+    assert imap_login(mailbox) == ServerLogin("outlook.example.test", 993, "ssl", "me@contoso.test", "XOAUTH2",
+                                              "cached-token")
+    assert smtp_login(mailbox, force_refresh=True) == ServerLogin("smtp.example.test", 587, "starttls",
+                                                                  "me@contoso.test", "XOAUTH2", "fresh-token")
+    assert provider_for(mailbox).renewable and not provider_for(mailbox).servers_typed_by_user
+    assert "SMTP.Send" in provider_for(mailbox).refused_advice("smtp")
