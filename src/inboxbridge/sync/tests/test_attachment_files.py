@@ -16,7 +16,7 @@ from django.db import connection
 from inboxbridge.mail.blobs import attachment_store, blob_bytes
 from inboxbridge.mail.models import Attachment, Blob, Email
 from inboxbridge.sync import engine
-from inboxbridge.sync.tests.conftest import SyncCase, append, assert_in_step, make_message
+from inboxbridge.sync.tests.helpers import SyncCase, append, assert_in_step, make_message
 
 pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
 

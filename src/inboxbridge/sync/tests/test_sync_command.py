@@ -11,7 +11,7 @@ from django.utils import timezone
 from inboxbridge.cli import main
 from inboxbridge.jobs.models import SyncRun
 from inboxbridge.mailboxes.models import Mailbox
-from inboxbridge.sync.tests.conftest import SyncCase, append, make_message
+from inboxbridge.sync.tests.helpers import SyncCase, append, make_message
 
 pytestmark = [pytest.mark.django_db]
 

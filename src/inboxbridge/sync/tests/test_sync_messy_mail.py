@@ -17,7 +17,7 @@ from inboxbridge.mail.models import Attachment, Blob, Email, Placement
 from inboxbridge.mailboxes.models import Folder
 from inboxbridge.sync import engine, store
 from inboxbridge.sync.pipeline import content_hash
-from inboxbridge.sync.tests.conftest import (
+from inboxbridge.sync.tests.helpers import (
     SyncCase,
     append,
     assert_in_step,

@@ -15,7 +15,7 @@ from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailserver.imap import ImapSession
 from inboxbridge.mailserver.login import ServerLogin
 from inboxbridge.sync import engine, pipeline, store
-from inboxbridge.sync.tests.conftest import (
+from inboxbridge.sync.tests.helpers import (
     SyncCase,
     append,
     assert_in_step,
