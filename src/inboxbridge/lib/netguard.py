@@ -8,8 +8,9 @@ endpoints are refused always. ALL addresses must pass, not just the first: the c
 try any of them. IPv6 forms that carry an IPv4 address (mapped, NAT64, 6to4, Teredo) are judged by
 that IPv4 address.
 
-The connecting code resolves the name again, so a vetting must happen right before each connection
-(a DNS answer with a short lifetime could change in between; see `vet_host`).
+A vetting must happen right before each connection, and the connection must go to the addresses
+`vet_host` returns, not to a new lookup of the name: a DNS answer with a short lifetime could
+change in between (DNS rebinding). The mail-server door does so (mailserver/network.py).
 
 Framework-free: the caller passes the policy (`allow_private`).
 """

@@ -3,7 +3,8 @@
 Users type these hosts, so a check, a sync or a send for an Other account must never become a way
 into this server's own network (SSRF). Every connection for an Other account is vetted here first:
 the check before saving, and the password provider (credentials/password.py) again right before
-each sync and send (the host's DNS answer may have changed since it was saved). Office 365 hosts
+each sync and send (the host's DNS answer may have changed since it was saved); the connection then
+goes to the addresses vetted, never to a new lookup of the name. Office 365 hosts
 come from the deployment and are not vetted.
 """
 
@@ -49,17 +50,19 @@ def name_refusal(host: str, *, enabled: bool | None = None, patterns: list[str] 
     return ""
 
 
-def vet_server(host: str, port: int) -> None:
-    """Raise ServerRefused unless an Other account may connect to host:port now."""
+def vet_server(host: str, port: int) -> tuple[str, ...]:
+    """The addresses an Other account may connect to for host:port now (connect to these, not to a
+    new lookup of the name: mailserver/network.py); raise ServerRefused when it may not."""
     problem = name_refusal(host)
     if problem:
         raise ServerRefused(problem)
     try:
-        netguard.vet_host(host, port, allow_private=settings.ALLOW_PRIVATE_MAIL_HOSTS)
+        addresses = netguard.vet_host(host, port, allow_private=settings.ALLOW_PRIVATE_MAIL_HOSTS)
     except netguard.HostRefused as refused:
         hint = "" if refused.unresolved else (" An administrator of an on-premises server can allow private "
                                               "networks with INBOXBRIDGE_ALLOW_PRIVATE_MAIL_HOSTS.")
         raise ServerRefused(refused.message + hint) from None
+    return tuple(str(address) for address in addresses)
 
 
 def refused_account_count() -> int:

@@ -100,10 +100,11 @@ class ImapSession:
             if login.security == "ssl":
                 context = cast(ssl.SSLContext, self._ssl_context)
                 imap: imaplib.IMAP4 = imap_wire.ImapOverTls(
-                    login.host, login.port, context, self.timeout, literal_limit=limit
+                    login.host, login.port, context, self.timeout, literal_limit=limit, addresses=login.addresses
                 )
             else:
-                imap = imap_wire.BoundedImap(login.host, login.port, self.timeout, literal_limit=limit)
+                imap = imap_wire.BoundedImap(login.host, login.port, self.timeout, literal_limit=limit,
+                                             addresses=login.addresses)
                 if login.security == "starttls":
                     imap.starttls(ssl_context=self._ssl_context)
         except ssl.SSLCertVerificationError as exc:

@@ -18,10 +18,12 @@ from __future__ import annotations
 import imaplib
 import socket
 import ssl
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from inboxbridge.lib.redact import redact
 from inboxbridge.mailserver.imap_parse import LITERAL, describe_size
+from inboxbridge.mailserver.network import open_connection
 from inboxbridge.mailserver.tls_stream import TlsStream
 
 if TYPE_CHECKING:
@@ -140,10 +142,17 @@ class BoundedImap(imaplib.IMAP4):
     """imaplib, for the small commands (LOGIN, LIST, STATUS, SELECT, APPEND), within the limits:
     imaplib itself reads any literal whole and keeps every response of a command."""
 
-    def __init__(self, host: str, port: int, timeout: float, *, literal_limit: int) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float, *, literal_limit: int, addresses: Sequence[str] = ()
+    ) -> None:
         self.literal_limit = literal_limit
+        self.addresses = tuple(addresses)  # the vetted addresses to connect to (network.py)
         self._answered = 0  # bytes received since the last command was sent
         super().__init__(host, port, timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        # To the vetted address, not to a new lookup of the name; STARTTLS still checks the name.
+        return open_connection(self.host, self.port, self.addresses, timeout)
 
     def _received(self, size: int) -> None:
         self._answered += size
@@ -171,10 +180,11 @@ class ImapOverTls(BoundedImap):
     reads gigabytes, and the standard socket reads them one 4 KB record at a time."""
 
     def __init__(
-        self, host: str, port: int, ssl_context: ssl.SSLContext, timeout: float, *, literal_limit: int
+        self, host: str, port: int, ssl_context: ssl.SSLContext, timeout: float, *, literal_limit: int,
+        addresses: Sequence[str] = (),
     ) -> None:
         self._ssl_context = ssl_context
-        super().__init__(host, port, timeout, literal_limit=literal_limit)
+        super().__init__(host, port, timeout, literal_limit=literal_limit, addresses=addresses)
 
     def open(self, host: str = "", port: int = 993, timeout: float | None = None) -> None:
         self.host, self.port = host, port

@@ -22,3 +22,6 @@ class ServerLogin:
     username: str
     mechanism: str  # "XOAUTH2" or "PLAIN"
     secret: str = field(repr=False)  # the access token or the password: never logged
+    # The host's addresses as vetted right before this login: the connection goes to one of them,
+    # never to a fresh lookup of `host` (network.py). Empty: look the host up (the deployment's own).
+    addresses: tuple[str, ...] = ()

@@ -7,6 +7,7 @@ makes a ~2,300-byte command that some servers refuse.
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from collections.abc import Iterable
 
@@ -15,6 +16,7 @@ from django.conf import settings
 from inboxbridge.lib.redact import redact
 from inboxbridge.lib.tls import client_ssl_context
 from inboxbridge.mailserver.login import ServerLogin
+from inboxbridge.mailserver.network import open_connection
 
 
 class SmtpError(Exception):
@@ -38,14 +40,37 @@ def _explain(code: int, text: str) -> str:
     return f"{code} {text}".strip()
 
 
+class _Pinned(smtplib.SMTP):
+    """smtplib connecting to the login's vetted addresses instead of looking the host up again
+    (network.py); STARTTLS and implicit TLS still check the certificate for the host name."""
+
+    addresses: tuple[str, ...] = ()
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return open_connection(host, port, self.addresses, timeout)
+
+
+class _PinnedSmtp(_Pinned):
+    def __init__(self, login: ServerLogin, timeout: float) -> None:
+        self.addresses = login.addresses  # before smtplib connects, in __init__
+        super().__init__(login.host, login.port, timeout=timeout)
+
+
+class _PinnedSmtpSsl(smtplib.SMTP_SSL, _Pinned):
+    # SMTP_SSL wraps the socket that _Pinned opens (its _get_socket calls super()'s).
+    def __init__(self, login: ServerLogin, timeout: float, context: ssl.SSLContext) -> None:
+        self.addresses = login.addresses
+        super().__init__(login.host, login.port, timeout=timeout, context=context)
+
+
 def _open(login: ServerLogin, timeout: float | None = None) -> smtplib.SMTP:
     timeout = timeout or settings.MAIL_NETWORK_TIMEOUT
     context = client_ssl_context()
     connection: smtplib.SMTP
     if login.security == "ssl":
-        connection = smtplib.SMTP_SSL(login.host, login.port, timeout=timeout, context=context)
+        connection = _PinnedSmtpSsl(login, timeout, context)
     else:
-        connection = smtplib.SMTP(login.host, login.port, timeout=timeout)
+        connection = _PinnedSmtp(login, timeout)
         if login.security == "starttls":
             try:
                 connection.starttls(context=context)

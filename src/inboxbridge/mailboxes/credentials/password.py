@@ -1,7 +1,8 @@
 """Password accounts ("Other"): the servers, user name and password the user typed and saved.
 
 The servers are vetted right before every login (`server_policy.vet_server`: the administrator's
-setting, then the network guard), since their DNS answers may change after the account was saved.
+setting, then the network guard), since their DNS answers may change after the account was saved,
+and the login carries the addresses vetted: the connection goes there and nowhere else.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ class PasswordProvider(CredentialProvider):
         else:
             host, port = mailbox.smtp_host, mailbox.smtp_port or 587
             security = mailbox.smtp_security or "starttls"
-        vet_server(host, port)
+        addresses = vet_server(host, port)
         return ServerLogin(host=host, port=port, security=security,
                            username=mailbox.username or mailbox.email_address, mechanism="PLAIN",
-                           secret=mailbox.password)
+                           secret=mailbox.password, addresses=addresses)
 
     def refused_advice(self, service: Service) -> str:
         return f"Check the user name and password in {CONFIGURATION}"
