@@ -107,6 +107,7 @@ def connect_office365_mailbox(
         answer = sign_in_without_browser(flow["auth_uri"], email, password, str(identity.ca_file))
         cache = client.new_cache()
         signed_in = client.finish_flow(config, flow, answer, cache)
-        return actions.connect_office365_mailbox(owner, signed_in, client.serialize_cache(cache), config.fingerprint)
+        saved = actions.connect_office365_mailbox(owner, signed_in, client.serialize_cache(cache), config.fingerprint)
+        return saved.mailbox
 
     return connect

@@ -81,7 +81,7 @@ def worker(args: argparse.Namespace) -> int:
 
 def sync(args: argparse.Namespace) -> int:
     _start_django()
-    from inboxbridge.sync.command import run_sync_command
+    from inboxbridge.jobs.sync_command import run_sync_command  # here: app code needs django.setup() first
 
     return run_sync_command(mailbox_ids=args.mailbox or [], all_mailboxes=args.all)
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Max
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from inboxbridge.jobs.models import WorkerHeartbeat
 
@@ -36,6 +37,7 @@ def check_task_backend(database_ok: bool) -> dict[str, Any]:
     backend = settings.TASKS_BACKEND
     if backend == "redis":
         try:
+            # Here: Redis and RQ are an optional dependency (the `redis` extra), only with that backend.
             from redis import Redis
             from rq import Queue
 
@@ -53,8 +55,6 @@ def check_task_backend(database_ok: bool) -> dict[str, Any]:
     if backend == "database":
         if not database_ok:
             return {"ok": False, "backend": backend, "error": "database unreachable"}
-        from django_tasks_db.models import DBTaskResult
-
         return {"ok": True, "backend": backend, "queued": DBTaskResult.objects.ready().count()}
     return {"ok": True, "backend": backend}
 

@@ -10,12 +10,16 @@ from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from inboxbridge.jobs.models import SyncRun, WorkerHeartbeat
+from inboxbridge.mail import blobs
+from inboxbridge.mail.models import Attachment, Blob
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +68,11 @@ def _delete_in_batches(queryset: models.QuerySet, *, guard: Callable[[models.Que
 
 def delete_orphan_blobs() -> int:
     """Attachment contents no attachment points to any more (their mail was deleted or purged)."""
-    from inboxbridge.mail.blobs import attachment_files
-    from inboxbridge.mail.models import Attachment, Blob
 
     def unreferenced(queryset: models.QuerySet) -> models.QuerySet:
         return queryset.filter(~Exists(Attachment.objects.filter(blob=OuterRef("pk"))))
 
-    store = attachment_files()
+    store = blobs.attachment_files()
     # Their files get a day's grace from now (the sweep below goes by file time): a backup that
     # copies the database and then the attachment files finds every file the database names.
     for sha256 in unreferenced(Blob.objects.filter(data__isnull=True)).values_list("sha256", flat=True).iterator():
@@ -87,10 +89,8 @@ def delete_orphan_blobs() -> int:
 def sweep_attachment_files() -> int:
     """Attachment files no Blob row names (their rows went a day ago, or a sync crashed between
     writing files and committing); files written or used within a day stay."""
-    from inboxbridge.mail.blobs import sweep_attachment_files as sweep
-
     try:
-        return sweep()
+        return blobs.sweep_attachment_files()
     except OSError as exc:
         logger.warning("Attachment files could not be swept (%s); the next run tries again", exc.strerror or exc)
         return 0
@@ -99,8 +99,6 @@ def sweep_attachment_files() -> int:
 def clear_expired_sessions(now: datetime) -> int:
     """Sign-ins that have expired: Django never deletes their session rows by itself, and each
     still holds who was signed in (and a pending OAuth flow, if any)."""
-    from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-
     store = import_module(settings.SESSION_ENGINE).SessionStore
     if issubclass(store, DatabaseSessionStore):
         return _delete_in_batches(store.get_model_class().objects.filter(expire_date__lt=now))
@@ -109,16 +107,12 @@ def clear_expired_sessions(now: datetime) -> int:
 
 
 def prune_task_results(cutoff: datetime) -> int:
-    from django_tasks_db.models import DBTaskResult
-
     return _delete_in_batches(DBTaskResult.objects.finished().filter(finished_at__lt=cutoff))
 
 
 def fail_abandoned_tasks(now: datetime) -> int:
     """Database backend: a task stays RUNNING forever when its worker is killed. Mark it failed
     once the worker has stopped beating (the mailbox itself was recovered through its lease)."""
-    from django_tasks_db.models import DBTaskResult
-
     stale_before = now - timedelta(seconds=settings.HEARTBEAT_MAX_AGE_SECONDS)
     alive = {
         loop_id.rsplit(":", 1)[0]
@@ -140,6 +134,7 @@ def fail_abandoned_tasks(now: datetime) -> int:
 
 def prune_rq_failed_jobs(cutoff: datetime) -> int:
     """RQ expires finished jobs by itself (result_ttl) but keeps failed ones for a year."""
+    # Here: RQ is an optional dependency (the `redis` extra), installed only with that backend.
     import django_rq
     from rq.job import Job
     from rq.registry import FailedJobRegistry

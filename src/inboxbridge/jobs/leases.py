@@ -27,6 +27,7 @@ from django.utils import timezone
 from inboxbridge.jobs import policy
 from inboxbridge.jobs.actions import soft_transaction
 from inboxbridge.jobs.models import SyncRun
+from inboxbridge.mailboxes.eligibility import eligible_q
 from inboxbridge.mailboxes.models import Mailbox
 
 
@@ -55,7 +56,7 @@ def claim_due(limit: int, *, office365_enabled: bool, now: datetime | None = Non
     the unique marker tells which rows this call won."""
     now = now or timezone.now()
     marker = queued_marker()
-    eligible = Mailbox.objects.filter(policy.schedulable_q(office365_enabled) & policy.due_q(now))
+    eligible = Mailbox.objects.filter(eligible_q(office365_enabled=office365_enabled) & policy.due_q(now))
     with soft_transaction():
         candidates = list(
             eligible.order_by(F("next_sync_at").asc(nulls_first=True), "id")
@@ -76,7 +77,7 @@ def request_now(mailbox_id: int, *, office365_enabled: bool) -> bool:
         Mailbox.objects.filter(pk=mailbox_id).update(next_sync_at=now)
         return bool(
             Mailbox.objects.filter(pk=mailbox_id)
-            .filter(policy.schedulable_q(office365_enabled) & policy.free_lease_q(now))
+            .filter(eligible_q(office365_enabled=office365_enabled) & policy.free_lease_q(now))
             .update(lease_owner=queued_marker(), lease_expires_at=now + _lease_delta())
         )
 
@@ -114,7 +115,7 @@ def acquire(mailbox_id: int, worker_id: str, *, office365_enabled: bool, due_onl
         mailbox = mailbox.filter(Q(next_sync_at__isnull=True) | Q(next_sync_at__lte=now))
     with soft_transaction():
         taken = (
-            mailbox.filter(policy.schedulable_q(office365_enabled) & policy.claimable_by_task_q(now))
+            mailbox.filter(eligible_q(office365_enabled=office365_enabled) & policy.claimable_by_task_q(now))
             .update(lease_owner=token, lease_expires_at=now + _lease_delta())
         )
         if not taken:

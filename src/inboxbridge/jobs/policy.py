@@ -1,5 +1,6 @@
-"""Pure scheduling decisions: which mailboxes may be scheduled, and when a mailbox is due again
-after a sync. No ORM writes and no clock of their own, so they are tested exhaustively."""
+"""Pure scheduling decisions: when a mailbox is due, and when again after a sync (which mailboxes
+may sync at all is the rule of mailboxes.eligibility). No ORM writes and no clock of their own, so
+they are tested exhaustively."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
-from inboxbridge.mailboxes.models import Mailbox
-
 # Lease owners that mean "a sync task is queued for this mailbox", as opposed to a worker's token.
 QUEUED_PREFIX = "queued:"
 
@@ -19,15 +18,6 @@ QUEUED_PREFIX = "queued:"
 _THROTTLE_WORDS = ("throttl", "[limit]", "too many", "try again", "server busy", "[unavailable]")
 MAX_RETRY_AFTER = 24 * 3600
 _RETRY_AFTER = re.compile(r"retry[- ]after[:\s]+(\d+)", re.IGNORECASE)
-
-
-def schedulable_q(office365_enabled: bool) -> Q:
-    """Mailboxes whose sync is switched on. An Office 365 mailbox also needs the integration
-    enabled in Microsoft Settings; disabling it pauses those mailboxes without touching them."""
-    q = Q(active=True, sync_enabled=True, needs_reconnect=False)
-    if not office365_enabled:
-        q &= ~Q(account_type=Mailbox.AccountType.OFFICE365)
-    return q
 
 
 def due_q(now: datetime) -> Q:

@@ -1,22 +1,30 @@
 """The body of the sync task: take the mailbox's lease, let the engine work for one time-budgeted
 slice, give the lease back with the next due time. Safe to run twice for the same mailbox: the
-lease makes the second run a no-op while the first holds it or once the mailbox is not due."""
+lease makes the second run a no-op while the first holds it or once the mailbox is not due.
+
+The engine is a collaborator: `run_sync` takes one (`sync=`), else runs the installed one, the real
+sync.engine.sync_mailbox unless a test installed a stand-in with `installed_sync`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from django.conf import settings
 
 from inboxbridge.jobs import leases, runtime
 from inboxbridge.jobs.policy import Outcome
 from inboxbridge.lib.redact import redact
+from inboxbridge.mailboxes.eligibility import Refusal, sync_refusal
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.microsoft.config import office365_enabled
+from inboxbridge.sync import engine
+from inboxbridge.sync.engine import SyncResult
 
-if TYPE_CHECKING:
-    from inboxbridge.sync.engine import SyncResult
+Progress = Callable[[int, int], None]
 
 logger = logging.getLogger(__name__)
 
@@ -31,27 +39,42 @@ class RunSummary:
     fetched: int = 0
     error: str = ""
     result: SyncResult | None = None  # the engine's own account, when it ran to the end
+    refusal: Refusal | None = None  # why a sync asked for by hand did not run (mailboxes.eligibility)
 
 
-def office365_enabled() -> bool:
-    from inboxbridge.microsoft.config import load_config
+class MailboxSync(Protocol):
+    """The engine's entry point, as run_sync calls it."""
 
-    return load_config().email_sync_enabled
+    def __call__(self, mailbox_id: int, *, time_budget: float | None = None,
+                 progress: Progress | None = None) -> SyncResult: ...
+
+
+_installed: list[MailboxSync] = [engine.sync_mailbox]
+
+
+@contextmanager
+def installed_sync(sync: MailboxSync) -> Iterator[MailboxSync]:
+    """Every run_sync in this process (worker threads included) runs `sync` while inside."""
+    _installed.append(sync)
+    try:
+        yield sync
+    finally:
+        _installed.remove(sync)
 
 
 def run_sync(mailbox_id: int, *, manual: bool = False, time_budget: float | None = None,
-             progress: Callable[[int, int], None] | None = None) -> RunSummary:
+             progress: Progress | None = None, sync: MailboxSync | None = None) -> RunSummary:
     """One sync of a mailbox under its lease. The task runs it for due mailboxes with the time
     budget of the settings; `manual=True` (a sync asked for by hand, e.g. `inboxbridge sync`)
     does not wait for the mailbox to be due and uses `time_budget` (None: no limit), and still
     never runs beside another worker's sync. `progress(done, total)` follows the engine's."""
-    from inboxbridge.sync import engine
-
-    lease = leases.acquire(mailbox_id, runtime.worker_id(), office365_enabled=office365_enabled(),
-                           due_only=not manual)
+    enabled = office365_enabled()
+    # The lease is taken only if the mailbox may sync (the rule's filter, in the same UPDATE); the
+    # engine loads the mailbox once and checks it once more with the same rule.
+    lease = leases.acquire(mailbox_id, runtime.worker_id(), office365_enabled=enabled, due_only=not manual)
     if lease is None:
-        logger.debug("Mailbox %s: not due or synced elsewhere; nothing to do", mailbox_id)
-        return RunSummary(mailbox_id, ran=False)
+        logger.debug("Mailbox %s: not due, synced elsewhere or not to be synced; nothing to do", mailbox_id)
+        return RunSummary(mailbox_id, ran=False, refusal=_refusal(mailbox_id, enabled) if manual else None)
     budget = time_budget if manual else float(settings.SYNC_TIME_BUDGET_SECONDS)
 
     def report(done: int, total: int) -> None:
@@ -62,7 +85,7 @@ def run_sync(mailbox_id: int, *, manual: bool = False, time_budget: float | None
     counts = leases.RunCounts()
     result: SyncResult | None = None
     try:
-        result = engine.sync_mailbox(mailbox_id, time_budget=budget, progress=report)
+        result = (sync or _installed[-1])(mailbox_id, time_budget=budget, progress=report)
     except leases.LeaseLost:
         lease.lost = True
     except Exception as error:  # any engine failure is a failed attempt: back off, retry
@@ -87,3 +110,10 @@ def run_sync(mailbox_id: int, *, manual: bool = False, time_budget: float | None
                     counts.deleted, "" if outcome.complete else " (more to do: continuing)")
     return RunSummary(mailbox_id, ran=True, outcome=outcome.label, fetched=counts.fetched, error=outcome.error,
                       result=result)
+
+
+def _refusal(mailbox_id: int, office365_enabled: bool) -> Refusal | None:
+    """Why the lease was refused to a sync asked for by hand, when the rule is the reason (and not
+    another worker holding the mailbox)."""
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+    return sync_refusal(mailbox, office365_enabled=office365_enabled) if mailbox is not None else None

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 
 from inboxbridge.jobs import actions, leases, tasks
-from inboxbridge.jobs.runner import office365_enabled
 from inboxbridge.mailboxes.models import Mailbox
-from inboxbridge.sending.actions import enqueue_due_outgoing_messages
+from inboxbridge.microsoft.config import office365_enabled
+from inboxbridge.sending.tasks import enqueue_due_outgoing_messages
 
 logger = logging.getLogger(__name__)
 

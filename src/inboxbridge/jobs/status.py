@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from inboxbridge.jobs.policy import QUEUED_PREFIX, schedulable_q
+from inboxbridge.jobs.policy import QUEUED_PREFIX
+from inboxbridge.mailboxes.eligibility import Refusal, eligible_q, sync_refusal
 from inboxbridge.mailboxes.models import Mailbox
 
 
@@ -28,14 +29,12 @@ class SyncStatus:
 
 def sync_status(mailbox: Mailbox, *, office365_enabled: bool, now: datetime | None = None) -> SyncStatus:
     now = now or timezone.now()
-    if not mailbox.active:
-        return SyncStatus("disabled", "Disabled", "The mailbox was disconnected.")
-    if mailbox.needs_reconnect:
-        return SyncStatus("disabled", "Disabled", mailbox.reconnect_reason or "The owner has to reconnect it.")
-    if not mailbox.sync_enabled:
-        return SyncStatus("disabled", "Disabled", "Synchronization is switched off.")
-    if mailbox.account_type == Mailbox.AccountType.OFFICE365 and not office365_enabled:
-        return SyncStatus("disabled", "Disabled", "The Office 365 integration is disabled by an administrator.")
+    refusal = sync_refusal(mailbox, office365_enabled=office365_enabled)
+    if refusal is not None:
+        reason = refusal.text
+        if refusal is Refusal.NEEDS_RECONNECT and mailbox.reconnect_reason:
+            reason = f"{reason} ({mailbox.reconnect_reason.strip().rstrip('.')})"
+        return SyncStatus("disabled", "Disabled", reason)
     held = (
         mailbox.lease_expires_at is not None and mailbox.lease_expires_at > now
         and not mailbox.lease_owner.startswith(QUEUED_PREFIX) and bool(mailbox.lease_owner)
@@ -58,7 +57,7 @@ def attention_q(office365_enabled: bool, now: datetime | None = None) -> Q:
     (enabled but not synced for two intervals: workers down or overloaded, or a stuck lease)."""
     now = now or timezone.now()
     overdue = now - timedelta(seconds=2 * settings.SYNC_INTERVAL_SECONDS + settings.SCHEDULER_TICK_SECONDS)
-    enabled = schedulable_q(office365_enabled)
+    enabled = eligible_q(office365_enabled=office365_enabled)
     return (
         Q(active=True, needs_reconnect=True)
         | (enabled & (Q(state=Mailbox.State.ERROR) | Q(failure_count__gt=0)))

@@ -1,6 +1,7 @@
 """`inboxbridge sync [--mailbox ID ...] [--all]`: sync now, in this process, with a progress bar per
 mailbox and a one-line summary each. Exit code 1 when any mailbox failed (the reason is printed).
-Each sync holds the mailbox's lease, as a worker's does, so it never runs beside one."""
+Each sync holds the mailbox's lease, as a worker's does, so it never runs beside one; whether the
+mailbox may sync at all is the rule of mailboxes.eligibility, checked by the run itself."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from inboxbridge.jobs.runner import office365_enabled, run_sync
+from inboxbridge.jobs.runner import run_sync
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sync.engine import SyncResult
 
@@ -22,36 +23,28 @@ def run_sync_command(mailbox_ids: list[int], all_mailboxes: bool, *, out: TextIO
     if not mailbox_ids and not all_mailboxes:
         print("inboxbridge sync: give --mailbox ID (repeatable) or --all", file=err)
         return 2
+    # Only what the output names them by: the run loads each mailbox itself.
     if all_mailboxes:
-        mailboxes = list(Mailbox.objects.filter(active=True, sync_enabled=True).order_by("pk"))
+        named = list(Mailbox.objects.filter(active=True, sync_enabled=True).order_by("pk")
+                     .values_list("pk", "email_address"))
     else:
-        found = {m.pk: m for m in Mailbox.objects.filter(pk__in=mailbox_ids)}
-        mailboxes = [found[pk] for pk in dict.fromkeys(mailbox_ids) if pk in found]
+        found = dict(Mailbox.objects.filter(pk__in=mailbox_ids).values_list("pk", "email_address"))
+        named = [(pk, found[pk]) for pk in dict.fromkeys(mailbox_ids) if pk in found]
     failed = False
     for pk in dict.fromkeys(mailbox_ids):
-        if not all_mailboxes and pk not in {m.pk for m in mailboxes}:
+        if not all_mailboxes and pk not in {mailbox_id for mailbox_id, _address in named}:
             print(f"mailbox {pk}: failed: there is no mailbox with this id", file=err)
             failed = True
-    if not mailboxes and all_mailboxes:
+    if not named and all_mailboxes:
         print("inboxbridge sync: no mailbox has synchronization switched on", file=out)
-    for mailbox in mailboxes:
-        failed = not _sync_one(mailbox, out, err) or failed
+    for pk, address in named:
+        failed = not _sync_one(pk, address, out, err) or failed
     return 1 if failed else 0
 
 
-def _sync_one(mailbox: Mailbox, out: TextIO, err: TextIO) -> bool:
-    label = f"mailbox {mailbox.pk} ({mailbox.email_address})"
-    if mailbox.needs_reconnect:
-        print(f"{label}: failed: its sign-in was refused; the owner must reconnect it in Email Configuration",
-              file=err)
-        return False
-    if not mailbox.schedulable:
-        print(f"{label}: failed: synchronization is switched off for this mailbox", file=err)
-        return False
-    if mailbox.account_type == Mailbox.AccountType.OFFICE365 and not office365_enabled():
-        print(f"{label}: failed: the Microsoft 365 integration is disabled in Microsoft Settings", file=err)
-        return False
-    bar = tqdm(total=0, desc=mailbox.email_address, unit="msg", file=err, leave=False, dynamic_ncols=True)
+def _sync_one(mailbox_id: int, address: str, out: TextIO, err: TextIO) -> bool:
+    label = f"mailbox {mailbox_id} ({address})"
+    bar = tqdm(total=0, desc=address, unit="msg", file=err, leave=False, dynamic_ncols=True)
 
     def progress(done: int, total: int) -> None:
         bar.total = total
@@ -62,9 +55,12 @@ def _sync_one(mailbox: Mailbox, out: TextIO, err: TextIO) -> bool:
     try:
         # Under the mailbox's lease, like a worker's sync: never beside one, and the outcome
         # (next due time, back-off after a failure) is recorded the same way.
-        run = run_sync(mailbox.pk, manual=True, time_budget=None, progress=progress)
+        run = run_sync(mailbox_id, manual=True, time_budget=None, progress=progress)
     finally:
         bar.close()
+    if run.refusal is not None:
+        print(f"{label}: failed: {run.refusal.operator_text}", file=err)
+        return False
     if not run.ran:
         print(f"{label}: failed: a worker is syncing this mailbox right now; try again when it is done", file=err)
         return False

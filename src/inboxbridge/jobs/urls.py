@@ -10,4 +10,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("system/mailboxes/", views.mailbox_list, name="mailbox-list"),
     path("system/mailboxes/<int:pk>/sync", views.mailbox_sync_now, name="mailbox-sync"),
+    path("my/email-configuration/sync", views.sync_now, name="sync-now"),
 ]

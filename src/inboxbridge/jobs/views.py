@@ -1,26 +1,31 @@
-"""/healthz for load balancers and monitoring, and the administrators' list of every mailbox."""
+"""/healthz for load balancers and monitoring, the administrators' list of every mailbox, and the
+Sync now buttons (the owner's on the sync status card, an administrator's on the list)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from inboxbridge.accounts.permissions import admin_required
+from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.jobs.health import health
 from inboxbridge.jobs.models import WorkerHeartbeat
-from inboxbridge.jobs.runner import office365_enabled
 from inboxbridge.jobs.scheduler import request_sync
 from inboxbridge.jobs.status import attention_q, sync_status
+from inboxbridge.mailboxes.actions import active_mailbox_of
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.microsoft.config import office365_enabled
 
 PAGE_SIZE = 100
 
@@ -69,3 +74,19 @@ def mailbox_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
     query = urlencode({key: request.POST[key] for key in ("show", "page") if request.POST.get(key)})
     target = reverse("jobs:mailbox-list")
     return redirect(f"{target}?{query}" if query else target)
+
+
+@login_required
+@require_POST
+def sync_now(request: AuthenticatedRequest) -> HttpResponse:
+    """The owner's Sync now, back to the page the card was on."""
+    mailbox = active_mailbox_of(request.user)
+    if mailbox is None or not sync_status(mailbox, office365_enabled=office365_enabled()).can_sync_now:
+        messages.error(request, "This mailbox cannot be synchronized now.")
+    else:
+        request_sync(mailbox)
+        messages.success(request, "A sync was requested.")
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("mailboxes:email-configuration")

@@ -74,6 +74,7 @@ def _fresh_connections() -> None:
 
 
 def _rq_worker_class(beats: runtime.Heartbeat | None) -> type:
+    # Here: RQ is an optional dependency (the `redis` extra), installed only with that backend.
     from rq.worker import SimpleWorker
 
     class SyncWorker(SimpleWorker):
@@ -94,6 +95,7 @@ def _rq_worker_class(beats: runtime.Heartbeat | None) -> type:
 
 def rq_worker(heartbeat: runtime.Heartbeat | None = None) -> Any:
     """An RQ worker on every configured queue, with the Job class django-tasks-rq needs."""
+    # Here: RQ is an optional dependency (the `redis` extra), installed only with that backend.
     import django_rq
 
     return django_rq.get_worker(

@@ -1,30 +1,27 @@
-"""Writes of the mail app: one transaction each."""
+"""Writes of the mail app: one transaction each. They return what changed; the caller enqueues
+what follows (tasks.push_flags_on_commit for a changed read or flagged state)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Count, F
 from django.db.models.functions import Greatest
 
-from inboxbridge.jobs.tasks import push_email_flags
 from inboxbridge.mail.models import Email, Placement
-from inboxbridge.mailboxes.models import Folder, Mailbox
-
-PURGE_BATCH = 500
+from inboxbridge.mailboxes.models import Folder
 
 
 def mark_seen(email_ids: Iterable[int], seen: bool) -> list[int]:
-    """Set the read state of these emails (already checked as visible to the user) and have it pushed
-    to the server. Returns the ids that changed."""
+    """Set the read state of these emails (already checked as visible to the user), to be pushed to
+    the server. Returns the ids that changed (push them: tasks.push_flags_on_commit)."""
     return _set_flag(email_ids, "is_seen", seen)
 
 
 def mark_flagged(email_ids: Iterable[int], flagged: bool) -> list[int]:
-    """Flag or unflag these emails (already checked as visible to the user) and have it pushed to
-    the server. Returns the ids that changed."""
+    """Flag or unflag these emails (already checked as visible to the user), to be pushed to the
+    server. Returns the ids that changed (push them: tasks.push_flags_on_commit)."""
     return _set_flag(email_ids, "is_flagged", flagged)
 
 
@@ -42,9 +39,6 @@ def _set_flag(email_ids: Iterable[int], field: str, value: bool) -> list[int]:
             Email.objects.filter(id__in=changed).update(**{field: value, "flags_pending": True})
             if field == "is_seen":
                 _shift_unread_counts(changed, -1 if value else 1)
-            for email_id in changed:
-                # After commit: a worker must find the new state, and a rolled-back click pushes nothing.
-                transaction.on_commit(partial(push_email_flags.enqueue, email_id))
     return changed
 
 
@@ -68,19 +62,3 @@ def count_unread(mailbox_id: int) -> None:
         for folder_id, stored in Folder.objects.filter(mailbox_id=mailbox_id).values_list("pk", "unread_count"):
             if counts.get(folder_id, 0) != stored:
                 Folder.objects.filter(pk=folder_id).update(unread_count=counts.get(folder_id, 0))
-
-
-def purge_mailbox_mail(mailbox_id: int) -> int:
-    """Delete the mail of a retired mailbox in small transactions (a big mailbox must not hold a
-    write lock for minutes). Safe to run again after a crash."""
-    deleted = 0
-    while True:
-        with transaction.atomic():
-            ids = list(Email.objects.filter(mailbox_id=mailbox_id).values_list("id", flat=True)[:PURGE_BATCH])
-            if not ids:
-                break
-            Email.objects.filter(id__in=ids).delete()
-            deleted += len(ids)
-    with transaction.atomic():
-        Mailbox.objects.filter(pk=mailbox_id, active=False).delete()
-    return deleted

@@ -25,7 +25,9 @@ from django.views.decorators.http import require_GET, require_POST
 from inboxbridge.lib.html import sanitize_email_html
 from inboxbridge.mail import actions, downloads, queries
 from inboxbridge.mail.forms import FlagStateForm, ListForm, ReadStateForm, StateForm
+from inboxbridge.mail.tasks import push_flags_on_commit
 from inboxbridge.mail.timezones import in_browser_time_zone
+from inboxbridge.mailboxes.models import Mailbox
 
 # The message frame: no scripts at all; images only from here (cid: parts) unless the reader asked
 # for remote ones; styles inline only (no remote style sheets or fonts); no forms, no <base>.
@@ -50,8 +52,6 @@ def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpRespon
     page = queries.email_page(
         request.user, filters, before=form.position("before"), after=form.position("after")
     )
-    from inboxbridge.mailboxes.models import Mailbox
-
     return render(request, "mail/list.html", {
         "mailbox": Mailbox.objects.filter(owner_id=request.user.pk, active=True).first(),
         "page": page,
@@ -74,7 +74,7 @@ def email_detail(request: HttpRequest, email_id: int) -> HttpResponse:
     if not email.is_seen and opened_by_reader(request):
         # Opening marks it read, as Outlook does; pushed to the server like a click on "Mark as read".
         # Otherwise the page offers "Mark as read", and mail.js clicks it once the page is shown.
-        actions.mark_seen([email.pk], True)
+        push_flags_on_commit(actions.mark_seen([email.pk], True))
         email.is_seen = True
     return render(request, "mail/detail.html", {
         "message": queries.message_view(email),
@@ -95,7 +95,7 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     if not emails:
         raise Http404("This conversation has no messages.")
     if opened_by_reader(request):
-        actions.mark_seen([e.pk for e in emails if not e.is_seen], True)
+        push_flags_on_commit(actions.mark_seen([e.pk for e in emails if not e.is_seen], True))
         for email in emails:
             email.is_seen = True
     return render(request, "mail/thread.html", {
@@ -142,13 +142,13 @@ def set_flag_state(request: HttpRequest, email_id: int) -> HttpResponse:
 
 
 def _set_state(
-    request: HttpRequest, email_id: int, form: StateForm, mark: Callable[[list[int], bool], object]
+    request: HttpRequest, email_id: int, form: StateForm, mark: Callable[[list[int], bool], list[int]]
 ) -> HttpResponse:
     """A state the reader switches on one email they may see, then back to the page they were on."""
     email = get_object_or_404(queries.visible_emails(request.user).only("id"), pk=email_id)
     if not form.is_valid():
         return HttpResponseBadRequest(f"Unknown {form.what}.")
-    mark([email.pk], form.state)
+    push_flags_on_commit(mark([email.pk], form.state))
     return redirect(_safe_local(request, form.cleaned_data["next"]) or reverse("mail:list"))
 
 

@@ -1,9 +1,12 @@
-"""Writes of the mailboxes app: each in one transaction; the views and the sync engine call these."""
+"""Writes of the mailboxes app: each in one transaction; the views and the sync engine call these.
+They return what changed; the caller enqueues what follows (tasks.purge_on_commit for the mail of a
+retired mailbox)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import User
@@ -17,7 +20,17 @@ from inboxbridge.microsoft.client import SignedInIdentity
 
 logger = logging.getLogger(__name__)
 
-RECONNECT_MESSAGE = "Email synchronization has been disabled. Please click Reconnect to enable the sync."
+# Emails of a retired mailbox deleted per transaction: a big mailbox must not hold the write lock for minutes.
+PURGE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A user's mailbox after a write, and the id of the mailbox it retired whose synced mail is to
+    be deleted in the background (None: nothing to delete)."""
+
+    mailbox: Mailbox
+    purge_id: int | None = None
 
 
 def active_mailbox_of(user: User) -> Mailbox | None:
@@ -27,7 +40,7 @@ def active_mailbox_of(user: User) -> Mailbox | None:
 @transaction.atomic
 def connect_office365_mailbox(
     user: User, identity: SignedInIdentity, token_cache: str, fingerprint: str
-) -> Mailbox:
+) -> Saved:
     """Create the user's Office 365 mailbox, or reconnect the existing one (same account: nothing
     is lost; another account: the old mailbox is retired and its mail purged in the background)."""
     current = Mailbox.objects.select_for_update().filter(owner=user, active=True).first()
@@ -35,8 +48,9 @@ def connect_office365_mailbox(
         (current.ms_oid and current.ms_oid == identity.oid and current.ms_tid == identity.tid)
         or (not current.ms_oid and current.email_address.lower() == identity.username.lower())
     )
+    retired = None
     if current is not None and not same_account:
-        _retire(current, delete_mail=True)
+        retired = _retire(current, delete_mail=True)
         current = None
     mailbox = current or Mailbox(owner=user, account_type=Mailbox.AccountType.OFFICE365)
     mailbox.email_address = identity.username
@@ -51,14 +65,15 @@ def connect_office365_mailbox(
     mailbox.next_sync_at = timezone.now()
     mailbox.save()
     record_audit_event(user, "mailbox.connected", mailbox.email_address, reconnect=current is not None)
-    return mailbox
+    return Saved(mailbox, retired)
 
 
 @transaction.atomic
-def save_other_account(user: User, **fields: object) -> Mailbox:
+def save_other_account(user: User, **fields: object) -> Saved:
     current = Mailbox.objects.select_for_update().filter(owner=user, active=True).first()
+    retired = None
     if current is not None and current.account_type != Mailbox.AccountType.OTHER:
-        _retire(current, delete_mail=True)
+        retired = _retire(current, delete_mail=True)
         current = None
     mailbox = current or Mailbox(owner=user, account_type=Mailbox.AccountType.OTHER)
     for name, value in fields.items():
@@ -69,7 +84,7 @@ def save_other_account(user: User, **fields: object) -> Mailbox:
     mailbox.next_sync_at = timezone.now()
     mailbox.save()
     record_audit_event(user, "mailbox.configured", mailbox.email_address, account_type="other")
-    return mailbox
+    return Saved(mailbox, retired)
 
 
 def record_server_check(user: User, candidate: Mailbox) -> None:
@@ -92,25 +107,46 @@ def require_reconnect(mailbox: Mailbox, reason: str) -> None:
         record_audit_event(None, "mailbox.reconnect_required", mailbox.email_address, reason=reason)
 
 
-def _retire(mailbox: Mailbox, *, delete_mail: bool) -> None:
+def _retire(mailbox: Mailbox, *, delete_mail: bool) -> int | None:
+    """Stop the mailbox for good; returns its id when its mail is to be deleted."""
     mailbox.active = False
     mailbox.sync_enabled = False
     mailbox.token_cache = ""
     mailbox.password = ""
     mailbox.state = Mailbox.State.DISABLED
     mailbox.save()
-    if delete_mail:
-        from inboxbridge.jobs.tasks import purge_mailbox
-
-        transaction.on_commit(lambda: purge_mailbox.enqueue(mailbox.pk))
+    return mailbox.pk if delete_mail else None
 
 
 @transaction.atomic
-def disconnect_mailbox(user: User, mailbox: Mailbox, *, delete_mail: bool) -> None:
+def disconnect_mailbox(user: User, mailbox: Mailbox, *, delete_mail: bool) -> Saved:
     """Stop syncing and forget the tokens. Kept mail stays readable; deleted mail goes in the background."""
     locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
-    _retire(locked, delete_mail=delete_mail)
+    retired = _retire(locked, delete_mail=delete_mail)
     record_audit_event(user, "mailbox.disconnected", locked.email_address, delete_mail=delete_mail)
+    return Saved(locked, retired)
+
+
+def purge_retired_mailbox(mailbox_id: int) -> int:
+    """Delete a retired mailbox with its synced mail, the emails in small transactions first. Safe to
+    run again after a crash; returns how many emails were deleted.
+
+    The emails are reached through the relation the mail app declares on them (Email.mailbox,
+    related_name "emails"), as deleting the mailbox row would cascade to them in one transaction."""
+    mailbox = Mailbox.objects.filter(pk=mailbox_id, active=False).first()
+    if mailbox is None:
+        return 0
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(mailbox.emails.values_list("pk", flat=True)[:PURGE_BATCH])
+            if not ids:
+                break
+            mailbox.emails.filter(pk__in=ids).delete()
+            deleted += len(ids)
+    with transaction.atomic():
+        Mailbox.objects.filter(pk=mailbox_id, active=False).delete()
+    return deleted
 
 
 @transaction.atomic

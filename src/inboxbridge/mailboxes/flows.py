@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from inboxbridge.mailboxes import actions
+from inboxbridge.mailboxes.tasks import purge_on_commit
 from inboxbridge.microsoft import client, flows
 from inboxbridge.microsoft.config import load_config
 from inboxbridge.microsoft.errors import MicrosoftError
@@ -29,10 +30,9 @@ def finish_mailbox_connect(request: HttpRequest, pending: flows.PendingFlow, ans
     if not identity.username:
         messages.error(request, "Microsoft did not say which mailbox signed in (no preferred_username claim).")
         return redirect(PAGE)
-    mailbox = actions.connect_office365_mailbox(
-        request.user, identity, client.serialize_cache(cache), config.fingerprint
-    )
+    saved = actions.connect_office365_mailbox(request.user, identity, client.serialize_cache(cache), config.fingerprint)
+    purge_on_commit(saved)
     messages.success(
-        request, f"Connected Account: {mailbox.email_address}. Retrieve the folders and choose what to sync."
+        request, f"Connected Account: {saved.mailbox.email_address}. Retrieve the folders and choose what to sync."
     )
     return redirect(PAGE)

@@ -82,10 +82,6 @@ class Mailbox(models.Model):
     def is_system(self) -> bool:
         return self.owner_id is None
 
-    @property
-    def schedulable(self) -> bool:
-        return self.active and self.sync_enabled and not self.needs_reconnect
-
 
 class Folder(models.Model):
     """A server folder and the sync position in it."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from inboxbridge.mailboxes import messages
+from inboxbridge.mailboxes.actions import require_reconnect
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.microsoft import client
 from inboxbridge.microsoft.config import load_config, mail_scopes
@@ -22,9 +24,7 @@ class MailboxUnavailable(Exception):
 def access_token_for(mailbox: Mailbox, *, force_refresh: bool = False) -> str:
     config = load_config()
     if not config.email_sync_enabled:
-        raise MailboxUnavailable(
-            "Office 365 email sync is disabled in System > Configuration > Integrations > Microsoft Settings."
-        )
+        raise MailboxUnavailable(messages.OFFICE365_DISABLED)
     scopes = mail_scopes()
     if not force_refresh and mailbox.token_fingerprint == config.fingerprint:
         token = client.cached_access_token(client.new_cache(mailbox.token_cache), scopes, mailbox.ms_home_account_id)
@@ -35,9 +35,7 @@ def access_token_for(mailbox: Mailbox, *, force_refresh: bool = False) -> str:
     with transaction.atomic():
         locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
         if locked.needs_reconnect:
-            raise MailboxUnavailable(
-                "Email synchronization has been disabled. Please click Reconnect to enable the sync."
-            )
+            raise MailboxUnavailable(messages.RECONNECT_MESSAGE)
         cache = client.new_cache(locked.token_cache)
         # Credentials changed in Microsoft Settings: the cached access tokens belong to the old ones.
         stale = locked.token_fingerprint != config.fingerprint
@@ -56,7 +54,5 @@ def access_token_for(mailbox: Mailbox, *, force_refresh: bool = False) -> str:
             return token
     assert failure is not None
     if failure.is_grant_revoked:
-        from inboxbridge.mailboxes.actions import require_reconnect
-
         require_reconnect(mailbox, failure.message)
     raise failure

@@ -13,5 +13,4 @@ urlpatterns = [
     path("email-configuration/other", views.save_other, name="save-other"),
     path("email-configuration/folders/retrieve", views.retrieve_folders, name="retrieve-folders"),
     path("email-configuration/folders", views.save_folders, name="save-folders"),
-    path("email-configuration/sync", views.sync_now, name="sync-now"),
 ]

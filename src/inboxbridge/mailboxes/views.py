@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from inboxbridge.accounts.types import AuthenticatedRequest
@@ -14,6 +13,7 @@ from inboxbridge.mailboxes.credentials import imap_login, provider_for
 from inboxbridge.mailboxes.flows import CONNECT
 from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.tasks import purge_on_commit
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver.failures import imap_failure_text
 from inboxbridge.mailserver.imap import ImapError, list_folders
@@ -83,7 +83,7 @@ def disconnect(request: AuthenticatedRequest) -> HttpResponse:
     if mailbox is None:
         return redirect(PAGE)
     delete_mail = request.POST.get("mail") == "delete"
-    actions.disconnect_mailbox(request.user, mailbox, delete_mail=delete_mail)
+    purge_on_commit(actions.disconnect_mailbox(request.user, mailbox, delete_mail=delete_mail))
     messages.success(
         request,
         f"{mailbox.email_address} is disconnected. "
@@ -109,7 +109,7 @@ def save_other(request: AuthenticatedRequest) -> HttpResponse:
         elif problem := server_check.check_servers(request.user, form.candidate()):
             form.add_error(None, problem)
         else:
-            actions.save_other_account(request.user, **form.cleaned_data)
+            purge_on_commit(actions.save_other_account(request.user, **form.cleaned_data))
             messages.success(request, "The mailbox settings were checked and saved.")
             return redirect(PAGE)
     return render(request, "mailboxes/email_configuration.html", {
@@ -157,21 +157,4 @@ def save_folders(request: AuthenticatedRequest) -> HttpResponse:
         return redirect(PAGE)
     actions.select_folders(request.user, mailbox, form.cleaned_data["folders"], form.cleaned_data["initial_sync_days"])
     messages.success(request, "Folder selection saved. Synchronization starts shortly.")
-    return redirect(PAGE)
-
-
-@login_required
-@require_POST
-def sync_now(request: AuthenticatedRequest) -> HttpResponse:
-    from inboxbridge.jobs.scheduler import request_sync
-
-    mailbox = actions.active_mailbox_of(request.user)
-    if mailbox is None or not mailbox.schedulable:
-        messages.error(request, "This mailbox cannot be synchronized now.")
-    else:
-        request_sync(mailbox)
-        messages.success(request, "A sync was requested.")
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
     return redirect(PAGE)

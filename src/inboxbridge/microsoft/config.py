@@ -70,6 +70,12 @@ def load_config() -> MicrosoftConfig:
     )
 
 
+def office365_enabled() -> bool:
+    """Whether Office 365 mailboxes may sync and send ("oAuth 2.0 for Office 365 emails sync" on the
+    Microsoft Settings page); switching it off pauses them without touching them."""
+    return load_config().email_sync_enabled
+
+
 def mail_scopes() -> list[str]:
     """The delegated permissions the product asks for; MSAL adds openid, profile, offline_access."""
     resource = settings.MICROSOFT_MAIL_RESOURCE.rstrip("/")

@@ -1,5 +1,6 @@
 """Writes of the sending app, each in one transaction: queueing, claiming, recording outcomes, and
-handing due messages to the task queue.
+marking due messages as handed out. They never enqueue: the caller hands what changed to a worker
+(tasks.dispatch_on_commit, tasks.save_copy_on_commit, tasks.enqueue_due_outgoing_messages).
 
 The outbox row is the source of truth, the task queue only a wake-up call: a task that is lost
 (worker killed, queue flushed, enqueue failed after the commit) costs a delay, never the message,
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -79,7 +79,7 @@ def _safe(text: str) -> str:
 
 @transaction.atomic
 def queue_message(author: User, draft: Draft) -> OutgoingMessage:
-    """Build the message and put it in the outbox; the send task is enqueued once this commits."""
+    """Build the message and put it in the outbox (hand it to a worker: tasks.dispatch_on_commit)."""
     now = timezone.now()
     mailbox = draft.mailbox
     message_id = mime.new_message_id(mailbox.email_address)
@@ -96,20 +96,18 @@ def queue_message(author: User, draft: Draft) -> OutgoingMessage:
         bcc=[list(pair) for pair in draft.bcc], subject=draft.subject, body_text=draft.body,
         message_id=message_id, mime=data, next_attempt_at=now, task_due_at=now,
     )
-    _dispatch_on_commit(message.pk)
     return message
 
 
 @transaction.atomic
 def retry_message(message: OutgoingMessage) -> bool:
-    """Put a failed message back in the queue, with a fresh count of attempts."""
+    """Put a failed message back in the queue, with a fresh count of attempts (then hand it to a
+    worker: tasks.dispatch_on_commit)."""
     now = timezone.now()
     updated = OutgoingMessage.objects.filter(pk=message.pk, state=OutgoingMessage.State.FAILED).update(
         state=OutgoingMessage.State.QUEUED, attempts=0, last_error="", next_attempt_at=now, task_due_at=now,
         claimed_until=None,
     )
-    if updated:
-        _dispatch_on_commit(message.pk)
     return bool(updated)
 
 
@@ -120,12 +118,6 @@ def cancel_message(message: OutgoingMessage) -> bool:
         pk=message.pk, state__in=[OutgoingMessage.State.QUEUED, OutgoingMessage.State.FAILED]
     ).update(state=OutgoingMessage.State.CANCELLED, claimed_until=None, task_due_at=None)
     return bool(updated)
-
-
-def _dispatch_on_commit(message_id: int) -> None:
-    # robust: a queue outage must not turn the saved message into an error page; the row is
-    # committed and the scheduler hands it out (due_outgoing_messages).
-    transaction.on_commit(lambda: dispatch(message_id), robust=True)
 
 
 @transaction.atomic
@@ -212,14 +204,11 @@ def record_sent_copy(message: OutgoingMessage, error: str = "") -> None:
 
 
 def save_copy_again(message: OutgoingMessage) -> bool:
-    """The user asks again for the copy in Sent that could not be saved; a worker saves it."""
-    from inboxbridge.sending.tasks import save_sent_copy
-
+    """The user asks again for the copy in Sent that could not be saved (a worker saves it:
+    tasks.save_copy_on_commit)."""
     updated = OutgoingMessage.objects.filter(
         pk=message.pk, state=OutgoingMessage.State.SENT, sent_copy=OutgoingMessage.CopyState.FAILED
     ).update(sent_copy=OutgoingMessage.CopyState.PENDING, sent_copy_error="", copy_due_at=timezone.now() + COPY_GRACE)
-    if updated:
-        transaction.on_commit(partial(save_sent_copy.enqueue, message.pk), robust=True)
     return bool(updated)
 
 
@@ -239,38 +228,10 @@ def due_sent_copies(*, limit: int = 100) -> list[int]:
     return ids
 
 
-def dispatch(message_id: int, *, at: datetime | None = None) -> bool:
-    """Enqueue the send task for a queued message, to run at `at` (default: now). Backends that
-    cannot defer get nothing for a later time: the scheduler hands the message out when due.
-    Call outside transactions (or on commit): the immediate backend sends right here."""
-    from inboxbridge.sending.tasks import send_outgoing_message
-
-    now = timezone.now()
-    task = send_outgoing_message
-    backend = task.get_backend()
-    waiting = OutgoingMessage.objects.filter(pk=message_id, state=OutgoingMessage.State.QUEUED)
-    if at is not None and at > now:
-        if not backend.supports_defer:
-            waiting.update(task_due_at=None)
-            return False
-        task = task.using(run_after=at)
-    if backend.supports_priority:
-        task = task.using(priority=SEND_PRIORITY)
-    # Noted before enqueueing: the immediate backend has already claimed the row when enqueue returns.
-    waiting.update(task_due_at=at if at is not None and at > now else now)
-    try:
-        task.enqueue(message_id)
-    except Exception:
-        logger.exception("Could not enqueue outgoing message %s; the scheduler will hand it out", message_id)
-        waiting.update(task_due_at=None)
-        return False
-    return True
-
-
 @transaction.atomic
 def due_outgoing_messages(*, limit: int = 100) -> list[int]:
     """For the scheduler, every tick: the ids of queued messages that are due and have no task on
-    its way, marked as handed out (enqueue `send_outgoing_message` for each after this returns).
+    its way, marked as handed out (tasks.enqueue_due_outgoing_messages enqueues them).
 
     Messages whose sending worker died (claim expired) go back to the queue first: the server may
     or may not have taken them, and at-least-once beats losing one."""
@@ -291,28 +252,3 @@ def due_outgoing_messages(*, limit: int = 100) -> list[int]:
     if ids:
         OutgoingMessage.objects.filter(pk__in=ids).update(task_due_at=now)
     return ids
-
-
-def enqueue_due_outgoing_messages(*, limit: int = 100) -> int:
-    """The scheduler's one call: hand out what `due_outgoing_messages` finds, and the copies in
-    Sent that `due_sent_copies` finds; returns how many messages were handed out."""
-    from inboxbridge.sending.tasks import save_sent_copy, send_outgoing_message
-
-    for message_id in due_sent_copies(limit=limit):
-        try:
-            save_sent_copy.enqueue(message_id)
-        except Exception:
-            logger.exception("Could not enqueue the Sent copy of message %s; it is handed out again later",
-                             message_id)
-
-    task = send_outgoing_message
-    if task.get_backend().supports_priority:
-        task = task.using(priority=SEND_PRIORITY)
-    ids = due_outgoing_messages(limit=limit)
-    for message_id in ids:
-        try:
-            task.enqueue(message_id)
-        except Exception:
-            logger.exception("Could not enqueue outgoing message %s; next tick tries again", message_id)
-            OutgoingMessage.objects.filter(pk=message_id, state=OutgoingMessage.State.QUEUED).update(task_due_at=None)
-    return len(ids)

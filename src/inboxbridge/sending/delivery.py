@@ -8,7 +8,8 @@ safe texts, and actions redact again)."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from inboxbridge.mailboxes.credentials import imap_login, provider_for, smtp_login
 from inboxbridge.mailboxes.models import Folder, Mailbox
@@ -38,16 +39,21 @@ class SendFailure(Exception):
         self.delay = delay
 
 
-def send_message(message_id: int) -> str:
-    """Run by the `send_outgoing_message` task; returns what happened (for the task result)."""
+@dataclass(frozen=True)
+class Attempt:
+    outcome: str  # sent / retry / failed / rate-limited / skipped, for the task result
+    again_at: datetime | None = None  # when the message is to be tried again (the task enqueues that)
+
+
+def send_message(message_id: int) -> Attempt:
+    """Run by the `send_outgoing_message` task: one attempt at sending the message."""
     claim = actions.claim_outgoing_message(message_id)
     if claim.wait_until is not None:
         logger.info("Outgoing message %s waits for the mailbox's sending rate limit", message_id)
-        actions.dispatch(message_id, at=claim.wait_until)
-        return "rate-limited"
+        return Attempt("rate-limited", claim.wait_until)
     message = claim.message
     if message is None:
-        return "skipped"  # sent, failed, taken by another worker, or not due yet
+        return Attempt("skipped")  # sent, failed, taken by another worker, or not due yet
     try:
         _submit(message, message.mailbox)
     except SendFailure as failure:
@@ -60,18 +66,17 @@ def send_message(message_id: int) -> str:
     actions.record_sent(message)
     logger.info("Outgoing message %s sent from mailbox %s", message_id, message.mailbox_id)
     save_sent_copy(message)
-    return "sent"
+    return Attempt("sent")
 
 
-def _failed(message: OutgoingMessage, failure: SendFailure) -> str:
+def _failed(message: OutgoingMessage, failure: SendFailure) -> Attempt:
     retry_at = actions.record_failure(message, failure.text, permanent=failure.permanent, delay=failure.delay)
     if retry_at is None:
         logger.warning("Outgoing message %s failed: %s", message.pk, failure.text)
-        return "failed"
+        return Attempt("failed")
     logger.info("Outgoing message %s: attempt %s failed, next at %s: %s", message.pk, message.attempts,
                 retry_at.isoformat(), failure.text)
-    actions.dispatch(message.pk, at=retry_at)
-    return "retry"
+    return Attempt("retry", retry_at)
 
 
 # -- SMTP ------------------------------------------------------------------------------------------

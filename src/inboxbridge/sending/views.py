@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.mail.models import Email
 from inboxbridge.mail.queries import visible_emails
-from inboxbridge.sending import actions, mime, queries
+from inboxbridge.sending import actions, mime, queries, tasks
 from inboxbridge.sending.addresses import format_addresses
 from inboxbridge.sending.forms import ComposeForm
 from inboxbridge.sending.models import OutgoingMessage
@@ -59,6 +59,7 @@ def _compose(request: AuthenticatedRequest, parent: Email | None, *, everyone: b
                 reply_to_email=parent,
             )
             message = actions.queue_message(request.user, draft)
+            tasks.dispatch_on_commit(message.pk)
             messages.success(request, f"“{message}” is in the Outbox and is sent in a moment.")
             return redirect("sending:outbox")
     else:
@@ -113,6 +114,7 @@ def retry(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
         messages.error(request, "This message's mailbox cannot send now: reconnect it in My Configuration > "
                                 "Email Configuration first.")
     elif actions.retry_message(message):
+        tasks.dispatch_on_commit(message.pk)
         messages.success(request, f"“{message}” is queued again.")
     else:
         messages.info(request, f"“{message}” is not waiting for a retry.")
@@ -129,7 +131,7 @@ def cancel(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def save_copy(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
-    return _act(request, message_id, actions.save_copy_again,
+    return _act(request, message_id, _save_copy_again,
                 done="A copy of “{}” is being saved in the Sent folder.",
                 refused="“{}” has no copy waiting to be saved again.")
 
@@ -143,3 +145,10 @@ def _act(request: AuthenticatedRequest, message_id: int, action: Callable[[Outgo
     else:
         messages.info(request, refused.format(message))
     return redirect("sending:detail", message_id=message.pk)
+
+
+def _save_copy_again(message: OutgoingMessage) -> bool:
+    if not actions.save_copy_again(message):
+        return False
+    tasks.save_copy_on_commit(message.pk)
+    return True

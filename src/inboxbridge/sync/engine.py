@@ -1,7 +1,7 @@
 """The sync loop: ask the server (mailserver/imap.py), decide (plan.py), write (store.py). Nothing else here.
 
 One run of `sync_mailbox`:
-1. push flags the user changed here (flags_pending) to the server;
+1. push flags the user changed here (flags_pending) to the server (mail/flag_push.py);
 2. list the folders, notice renames, then per selected folder STATUS and, unless nothing changed,
    SEARCH + FLAGS to plan: what to fetch, which flags changed, what is gone;
 3. fetch what is new, folder by folder, in UID order, committing each batch with the folder's
@@ -26,10 +26,13 @@ from django.utils import timezone
 from inboxbridge.lib.content_store import ContentStoreError
 from inboxbridge.lib.redact import redact
 from inboxbridge.mail.blobs import attachment_store
-from inboxbridge.mail.models import Email, Placement
-from inboxbridge.mailboxes.actions import RECONNECT_MESSAGE, update_folders
+from inboxbridge.mail.flag_push import push_pending_flags
+from inboxbridge.mailboxes.actions import update_folders
 from inboxbridge.mailboxes.credentials import imap_login
+from inboxbridge.mailboxes.eligibility import sync_refusal
+from inboxbridge.mailboxes.messages import RECONNECT_MESSAGE
 from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailboxes.sessions import MailboxLogin, open_imap_session
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver.imap import ImapError, ImapSession, RemoteFolder
 from inboxbridge.microsoft.errors import MicrosoftError
@@ -86,49 +89,25 @@ class SyncResult:
     error: str = ""
 
 
-def unsyncable_reason(mailbox: Mailbox) -> str:
-    """Why this mailbox must not be synced now ("" = it may)."""
-    if not mailbox.active:
-        return "The mailbox is disconnected."
-    if mailbox.needs_reconnect:
-        return RECONNECT_MESSAGE
-    if not mailbox.sync_enabled:
-        return "Synchronization is switched off for this mailbox."
-    if mailbox.account_type == Mailbox.AccountType.OFFICE365:
-        from inboxbridge.microsoft.config import load_config
-
-        if not load_config().email_sync_enabled:
-            return "Office 365 email sync is disabled in Microsoft Settings."
-    return ""
-
-
-def open_session(mailbox: Mailbox) -> ImapSession:
-    """Log in; an access token the server refuses (expired early, revoked scope) is refreshed once."""
-    login = imap_login(mailbox)
-    try:
-        return ImapSession(login)
-    except ImapError as exc:
-        if not (exc.auth_failed and login.mechanism == "XOAUTH2"):
-            raise
-    logger.info("Mailbox %s: access token refused by the IMAP server; refreshing it", mailbox.pk)
-    return ImapSession(imap_login(mailbox, force_refresh=True))
-
-
 def sync_mailbox(
-    mailbox_id: int, *, time_budget: float | None = None, progress: Progress | None = None
+    mailbox_id: int, *, time_budget: float | None = None, progress: Progress | None = None,
+    login: MailboxLogin | None = None,
 ) -> SyncResult:
-    mailbox = Mailbox.objects.get(pk=mailbox_id)
+    """One run over a mailbox, unless the rule (mailboxes.eligibility) says it may not sync now: then
+    the result's error says why. `login` makes the mailbox's IMAP logins (credentials.imap_login)."""
+    mailbox = store.load_mailbox(mailbox_id)
     result = SyncResult()
-    reason = unsyncable_reason(mailbox)
-    if reason:
-        result.complete, result.error = False, reason
+    refusal = sync_refusal(mailbox)
+    if refusal is not None:
+        result.complete, result.error = False, refusal.text
         return result
+    login = login or imap_login
     deadline = time.monotonic() + time_budget if time_budget is not None else None
     store.mark_started(mailbox.pk)
     run: _Run | None = None
     try:
-        with open_session(mailbox) as session:
-            run = _Run(mailbox, session, result, deadline, progress)
+        with open_imap_session(mailbox, login=login) as session:
+            run = _Run(mailbox, session, login, result, deadline, progress)
             run.execute()
     except ImapError as exc:
         result.error = exc.message
@@ -169,6 +148,7 @@ class _Folder:
 class _Run:
     mailbox: Mailbox
     session: ImapSession
+    login: MailboxLogin
     result: SyncResult
     deadline: float | None
     progress: Progress | None
@@ -210,7 +190,7 @@ class _Run:
 
     def refresh_folders(self) -> list[Folder]:
         remote = [f for f in self.session.list_folders() if f.selectable]
-        stored = list(Folder.objects.filter(mailbox=self.mailbox))
+        stored = store.folders_of(self.mailbox.pk)
         by_name = {f.name: f for f in remote}
         missing = {f.pk: (f.name, f.uidvalidity) for f in stored
                    if f.selected and f.name not in by_name and f.uidvalidity is not None}
@@ -220,10 +200,10 @@ class _Run:
             renames = find_renames(missing, appeared)
             if renames:
                 store.apply_renames(self.mailbox, renames, {f.name: f.display_name for f in remote})
-                stored = list(Folder.objects.filter(mailbox=self.mailbox))
+                stored = store.folders_of(self.mailbox.pk)
         if _folders_changed(stored, remote):
             update_folders(self.mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote])
-            stored = list(Folder.objects.filter(mailbox=self.mailbox))
+            stored = store.folders_of(self.mailbox.pk)
         chosen = [f for f in stored if f.selected and f.exists_on_server]
         # The Inbox first: it is what the user looks at.
         return sorted(chosen, key=lambda f: (f.special_use != "\\Inbox", f.name))
@@ -287,7 +267,7 @@ class _Run:
         helpers = min(max(int(settings.SYNC_CONNECTIONS), 1), max(self.total // _parallel_min(), 1))
         shares = share_out([(i.folder.pk, i.folder.name, i.plan.fetch) for i in work], helpers)
         for attempt in (1, 2):
-            login = imap_login(self.mailbox, force_refresh=attempt == 2)
+            login = self.login(self.mailbox, force_refresh=attempt == 2)
             files = attachment_store()
             producer = Producer([
                 Job(login=login, ca_bundle=settings.CA_BUNDLE, timeout=float(settings.MAIL_NETWORK_TIMEOUT),
@@ -369,51 +349,3 @@ def _folders_changed(stored: list[Folder], remote: list[RemoteFolder]) -> bool:
     mine = {(f.name, f.display_name, f.delimiter, f.special_use) for f in stored if f.exists_on_server}
     theirs = {(f.name, f.display_name, f.delimiter, f.special_use) for f in remote}
     return mine != theirs
-
-
-# -- flags made here -----------------------------------------------------------------------------
-
-
-def push_pending_flags(mailbox: Mailbox, session: ImapSession) -> int:
-    """Tell the server about read/flagged changes made in the application."""
-    pending = list(Email.objects.filter(mailbox=mailbox, flags_pending=True).values_list("pk", flat=True)[:1000])
-    for email_id in pending:
-        _push(email_id, session)
-    return len(pending)
-
-
-def push_flags(email_id: int) -> None:
-    """Push one Email's is_seen/is_flagged to every folder holding it, then clear flags_pending
-    (only if the user did not change the flags again meanwhile)."""
-    email = Email.objects.select_related("mailbox").filter(pk=email_id).first()
-    if email is None or not email.flags_pending:
-        return
-    mailbox = email.mailbox
-    if unsyncable_reason(mailbox):
-        return  # stays pending; the next sync pushes it
-    try:
-        with open_session(mailbox) as session:
-            _push(email_id, session)
-    except (ImapError, MailboxUnavailable, MicrosoftError) as exc:
-        logger.warning("Mailbox %s: flags of email %s not pushed yet: %s", mailbox.pk, email_id, exc)
-
-
-def _push(email_id: int, session: ImapSession) -> None:
-    email = Email.objects.filter(pk=email_id).values("is_seen", "is_flagged", "flags_pending").first()
-    if email is None or not email["flags_pending"]:
-        return
-    seen, flagged = email["is_seen"], email["is_flagged"]
-    placements = Placement.objects.filter(email_id=email_id, uid__gt=0, folder__exists_on_server=True).values_list(
-        "folder__name", "uid"
-    )
-    by_folder: dict[str, list[int]] = {}
-    for name, uid in placements:
-        by_folder.setdefault(name, []).append(uid)
-    add = [flag for flag, on in (("\\Seen", seen), ("\\Flagged", flagged)) if on]
-    remove = [flag for flag, on in (("\\Seen", seen), ("\\Flagged", flagged)) if not on]
-    for name, uids in by_folder.items():
-        session.select(name, readonly=False)
-        session.store_flags(uids, add=add, remove=remove)
-    Email.objects.filter(pk=email_id, is_seen=seen, is_flagged=flagged, flags_pending=True).update(
-        flags_pending=False
-    )

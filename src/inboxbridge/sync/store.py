@@ -55,6 +55,14 @@ def _text(value: str, limit: int | None = None) -> str:
 # -- reads -------------------------------------------------------------------------------------
 
 
+def load_mailbox(mailbox_id: int) -> Mailbox:
+    return Mailbox.objects.get(pk=mailbox_id)
+
+
+def folders_of(mailbox_id: int) -> list[Folder]:
+    return list(Folder.objects.filter(mailbox_id=mailbox_id))
+
+
 def local_folder(folder: Folder) -> LocalFolder:
     return LocalFolder(
         folder_id=folder.pk, name=folder.name, uidvalidity=folder.uidvalidity, last_uid=folder.last_uid,

@@ -7,9 +7,9 @@ from typing import Any
 
 from django import template
 
-from inboxbridge.jobs.runner import office365_enabled
 from inboxbridge.jobs.status import sync_status as status_of
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.microsoft.config import office365_enabled
 
 register = template.Library()
 

@@ -1,34 +1,24 @@
 """Fixtures of the background-work tests: a scriptable stand-in for the sync engine, a task
-backend that only records what was enqueued, mailboxes, and the real Redis on a DB of its own."""
+backend that only records what was enqueued, and the real Redis on a DB of its own."""
 
 from __future__ import annotations
 
 import os
-import sys
-import types
-import uuid
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
+from inboxbridge.jobs.runner import installed_sync
 from inboxbridge.jobs.tests.helpers import FakeEngine
-from inboxbridge.mailboxes.models import Mailbox
 
 
 @pytest.fixture
-def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
-    import inboxbridge.sync
-
+def fake_engine() -> Iterator[FakeEngine]:
+    """Every sync run in this process (worker threads included) runs the fake instead of the engine."""
     engine = FakeEngine()
-    module = types.ModuleType("inboxbridge.sync.engine")
-    module.sync_mailbox = engine.sync_mailbox  # type: ignore[attr-defined]
-    module.push_flags = engine.push_flags  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "inboxbridge.sync.engine", module)
-    monkeypatch.setattr(inboxbridge.sync, "engine", module, raising=False)
-    return engine
+    with installed_sync(engine.sync_mailbox):
+        yield engine
 
 
 @pytest.fixture
@@ -44,35 +34,6 @@ def recorded_tasks(settings: Any) -> Iterator[list[Any]]:
 @pytest.fixture
 def inline_tasks(settings: Any) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-@pytest.fixture
-def make_mailbox(django_user_model: Any) -> Callable[..., Mailbox]:
-    def make(owner: Any = "new", **fields: Any) -> Mailbox:
-        if owner == "new":
-            name = f"u{uuid.uuid4().hex[:10]}"
-            owner = django_user_model.objects.create_user(name, f"{name}@example.test", "pw-" + name)
-        defaults: dict[str, Any] = {
-            "email_address": f"{uuid.uuid4().hex[:8]}@example.test",
-            "account_type": Mailbox.AccountType.OTHER,
-            "imap_host": "127.0.0.1", "imap_port": 993, "username": "x", "password": "secret-password",
-            "next_sync_at": timezone.now() - timedelta(seconds=1),
-        }
-        defaults.update(fields)
-        return Mailbox.objects.create(owner=owner, **defaults)
-
-    return make
-
-
-@pytest.fixture
-def staff_user(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user("jobs-admin", "jobs-admin@example.test", "pw-admin-1",
-                                                 is_staff=True)
-
-
-@pytest.fixture
-def member_user(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user("jobs-member", "jobs-member@example.test", "pw-member-1")
 
 
 @pytest.fixture(scope="session")

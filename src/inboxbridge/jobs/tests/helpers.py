@@ -15,8 +15,9 @@ FakeResult = SyncResult
 
 @dataclass
 class FakeEngine:
-    """Stands in for inboxbridge.sync.engine: returns scripted results per mailbox (default: a
-    complete, no-change sync), records every call, can call `progress` and take its time."""
+    """Stands in for the sync engine (jobs.runner.installed_sync): returns scripted results per
+    mailbox (default: a complete, no-change sync), records every call, can call `progress` and take
+    its time."""
 
     script: dict[int, list[Any]] = field(default_factory=dict)
     calls: list[tuple[int, float | None]] = field(default_factory=list)
@@ -32,9 +33,6 @@ class FakeEngine:
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
-
-    def push_flags(self, email_id: int) -> None:
-        pass
 
     def synced(self) -> list[int]:
         return [mailbox_id for mailbox_id, _ in self.calls]

@@ -22,7 +22,7 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5e6e1a40000000049454e44ae426082"
 )
-PUSH_TASK = "inboxbridge.jobs.tasks.push_email_flags"
+PUSH_TASK = "inboxbridge.mail.tasks.push_email_flags"
 # Requests a message's HTML (or another site) can make a browser send for a mail page.
 NOT_THE_READER = {
     "an image": {"HTTP_SEC_FETCH_DEST": "image", "HTTP_SEC_FETCH_MODE": "no-cors",

@@ -197,7 +197,7 @@ def test_opening_an_unread_email_marks_it_read_and_queues_the_push(signed_in, ma
     assert response.status_code == 200
     email.refresh_from_db()
     assert email.is_seen and email.flags_pending
-    queued = DBTaskResult.objects.filter(task_path="inboxbridge.jobs.tasks.push_email_flags")
+    queued = DBTaskResult.objects.filter(task_path="inboxbridge.mail.tasks.push_email_flags")
     assert [r.args_kwargs["args"] for r in queued] == [[email.pk]]
 
 
@@ -213,7 +213,7 @@ def test_read_and_unread_toggles(signed_in, mailbox, django_capture_on_commit_ca
         signed_in.post(reverse("mail:set-read", args=[email.pk]), {"seen": "1", "next": "https://evil.example/"})
     email.refresh_from_db()
     assert email.is_seen
-    assert DBTaskResult.objects.filter(task_path="inboxbridge.jobs.tasks.push_email_flags").count() == 2
+    assert DBTaskResult.objects.filter(task_path="inboxbridge.mail.tasks.push_email_flags").count() == 2
     # Unchanged state: nothing to push.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = signed_in.post(reverse("mail:set-read", args=[email.pk]), {"seen": "1"})
@@ -231,7 +231,7 @@ def test_flag_toggles_and_the_flagged_filter(signed_in, mailbox, django_capture_
     assert response.status_code == 302 and response["Location"] == back
     flagged.refresh_from_db()
     assert flagged.is_flagged and flagged.flags_pending and flagged.is_seen
-    queued = DBTaskResult.objects.filter(task_path="inboxbridge.jobs.tasks.push_email_flags")
+    queued = DBTaskResult.objects.filter(task_path="inboxbridge.mail.tasks.push_email_flags")
     assert [r.args_kwargs["args"] for r in queued] == [[flagged.pk]]
 
     html = signed_in.get(back).content.decode()

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from inboxbridge.mail.models import Email
+from inboxbridge.mailboxes.eligibility import sync_refusal
 from inboxbridge.mailboxes.models import Mailbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.mailserver, pytest.mark.django_db(transaction=True)]
@@ -116,7 +117,7 @@ def test_connect_pick_folders_sync_revoke_and_reconnect(browser_context, live_se
     microsoft_sign_in(page, person)
     assert page.locator("#reconnect-banner").count() == 0
     mailbox.refresh_from_db()
-    assert mailbox.schedulable
+    assert sync_refusal(mailbox) is None
     mail_settings.deliver(message("After reconnect", person["email"]), to=person["email"])
     assert sync_mailbox(mailbox.pk).fetched == 1
     subjects = set(Email.objects.filter(mailbox=mailbox).values_list("subject", flat=True))

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from inboxbridge.configuration.models import StoredSetting
+from inboxbridge.mailboxes.eligibility import sync_refusal
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable, access_token_for
 from inboxbridge.microsoft.config import CLIENT_SECRET
@@ -60,7 +61,7 @@ def test_a_revoked_refresh_token_switches_sync_off_and_asks_for_reconnect(connec
         access_token_for(mailbox, force_refresh=True)
     assert raised.value.is_grant_revoked
     mailbox.refresh_from_db()
-    assert mailbox.needs_reconnect and mailbox.state == Mailbox.State.DISABLED and not mailbox.schedulable
+    assert mailbox.needs_reconnect and mailbox.state == Mailbox.State.DISABLED and sync_refusal(mailbox) is not None
     assert "AADSTS" in mailbox.reconnect_reason
     with pytest.raises(MailboxUnavailable, match="Please click Reconnect"):
         access_token_for(mailbox, force_refresh=True)

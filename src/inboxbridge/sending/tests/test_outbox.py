@@ -12,10 +12,10 @@ from django_tasks_db.models import DBTaskResult
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailserver.imap import ImapError
 from inboxbridge.mailserver.smtp import SmtpError
-from inboxbridge.sending import actions
+from inboxbridge.sending import actions, tasks
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.tasks import send_outgoing_message
-from inboxbridge.sending.tests.conftest import FakeServers, queue
+from inboxbridge.sending.tests.helpers import FakeServers, queue
 
 pytestmark = pytest.mark.django_db
 
@@ -188,7 +188,7 @@ def test_without_deferred_tasks_the_retry_is_left_to_the_scheduler(other_mailbox
     assert not DBTaskResult.objects.exists() and reload(message).task_due_at is None
     assert actions.due_outgoing_messages() == []
     OutgoingMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
-    assert actions.enqueue_due_outgoing_messages() == 1
+    assert tasks.enqueue_due_outgoing_messages() == 1
     assert DBTaskResult.objects.filter(args_kwargs__args=[message.pk]).count() == 1
 
 
@@ -209,7 +209,7 @@ def test_a_cancelled_message_is_never_sent(other_mailbox, servers: FakeServers):
     assert send_outgoing_message.call(message.pk) == "skipped"  # the task already on its way
     assert servers.sent == [] and servers.copies == []
     assert reload(message).state == "cancelled"
-    assert actions.enqueue_due_outgoing_messages() == 0  # and the scheduler does not hand it out
+    assert tasks.enqueue_due_outgoing_messages() == 0  # and the scheduler does not hand it out
     assert not actions.cancel_message(message)  # cancelling twice changes nothing
 
 
@@ -246,7 +246,7 @@ def test_a_copy_left_by_a_stopped_worker_is_saved_once_later(other_mailbox, serv
     OutgoingMessage.objects.filter(pk=message.pk).update(copy_due_at=timezone.now() - timedelta(seconds=1))
     DBTaskResult.objects.all().delete()
 
-    assert actions.enqueue_due_outgoing_messages() == 0  # no message to send...
+    assert tasks.enqueue_due_outgoing_messages() == 0  # no message to send...
     [task] = DBTaskResult.objects.all()  # ...but its copy handed out, once
     assert task.task_path == "inboxbridge.sending.tasks.save_sent_copy" and task.args_kwargs["args"] == [message.pk]
     assert actions.due_sent_copies() == []
@@ -272,6 +272,7 @@ def test_a_failed_copy_is_saved_again_when_asked(other_mailbox, servers: FakeSer
     DBTaskResult.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         assert actions.save_copy_again(message)
+        tasks.save_copy_on_commit(message.pk)  # as the Save copy button does
     assert not actions.save_copy_again(message)  # already on its way
     [task] = DBTaskResult.objects.all()
     assert task.task_path == "inboxbridge.sending.tasks.save_sent_copy"

@@ -16,10 +16,10 @@ from inboxbridge.mail.tests.helpers import store
 from inboxbridge.mailboxes.actions import update_folders
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailserver import smtp
-from inboxbridge.sending import actions
+from inboxbridge.sending import actions, tasks
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.tasks import send_outgoing_message
-from inboxbridge.sending.tests.conftest import new_recipient, plant_access_token, queue, wait_for_messages
+from inboxbridge.sending.tests.helpers import new_recipient, plant_access_token, queue, wait_for_messages
 
 pytestmark = pytest.mark.mailserver
 
@@ -234,7 +234,7 @@ def test_a_send_interrupted_after_the_claim_is_sent_by_the_next_worker(connect_o
     assert actions.due_outgoing_messages() == []  # still claimed: nobody else touches it
     OutgoingMessage.objects.filter(pk=outgoing.pk).update(claimed_until="2000-01-01T00:00:00Z")
 
-    assert actions.enqueue_due_outgoing_messages() == 1
+    assert tasks.enqueue_due_outgoing_messages() == 1
     outgoing.refresh_from_db()
     assert outgoing.state == OutgoingMessage.State.QUEUED and "may get it twice" in outgoing.last_error
     call_command("db_worker", "--batch", verbosity=0)

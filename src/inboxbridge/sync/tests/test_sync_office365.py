@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
+from inboxbridge.mail import flag_push
 from inboxbridge.mail.models import Email, Placement, Thread
-from inboxbridge.mailboxes.actions import RECONNECT_MESSAGE
+from inboxbridge.mailboxes.messages import RECONNECT_MESSAGE
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailserver.imap import ImapSession, check_login, list_folders
 from inboxbridge.mailserver.imap_parse import encode_mutf7
 from inboxbridge.mailserver.login import ServerLogin
 from inboxbridge.sync import engine, pipeline
-from inboxbridge.sync.tests.conftest import (
+from inboxbridge.sync.tests.helpers import (
     SyncCase,
     append,
     assert_in_step,
@@ -147,13 +148,13 @@ def test_read_in_the_app_is_pushed_to_the_server(sync_case: SyncCase) -> None:
     item = Email.objects.get(subject="Read me")
     Email.objects.filter(pk=item.pk).update(is_seen=True, is_flagged=True, flags_pending=True)
 
-    engine.push_flags(item.pk)
+    flag_push.push_flags(item.pk)
 
     item.refresh_from_db()
     assert not item.flags_pending
     assert_in_step(sync_case.mailbox, sync_case.client, ["INBOX"])
     Email.objects.filter(pk=item.pk).update(is_flagged=False, flags_pending=True)
-    engine.push_flags(item.pk)
+    flag_push.push_flags(item.pk)
     assert_in_step(sync_case.mailbox, sync_case.client, ["INBOX"])
 
 

@@ -1,0 +1,25 @@
+"""What people read about a mailbox that cannot be used now, written once.
+
+The owner reads these on the Email Configuration page, in the alert on every page, on the sync
+status card and as the error of a sync; `inboxbridge sync` tells the operator (who cannot click
+anything) in words of its own, also kept here.
+"""
+
+from __future__ import annotations
+
+# Microsoft refused the mailbox's sign-in (a revoked grant): only its owner can give it again.
+RECONNECT_MESSAGE = "Email synchronization has been disabled. Please click Reconnect to enable the sync."
+DISCONNECTED = "The mailbox was disconnected."
+SYNC_SWITCHED_OFF = "Synchronization is switched off for this mailbox."
+OFFICE365_DISABLED = "The Office 365 integration is disabled by an administrator in Microsoft Settings."
+
+# The same reasons at `inboxbridge sync`, after "mailbox N (address): failed: ".
+OPERATOR_DISCONNECTED = "the mailbox is disconnected"
+OPERATOR_RECONNECT = "its sign-in was refused; the owner must reconnect it in Email Configuration"
+OPERATOR_SYNC_SWITCHED_OFF = "synchronization is switched off for this mailbox"
+OPERATOR_OFFICE365_DISABLED = "the Office 365 integration is disabled in Microsoft Settings"
+
+
+def reconnect_alert(email_address: str) -> str:
+    """The notice shown on every page while one of the user's mailboxes needs them to reconnect."""
+    return f"{email_address}: {RECONNECT_MESSAGE}"
