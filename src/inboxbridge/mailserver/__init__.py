@@ -1,7 +1,8 @@
 """The door to mail servers: the only code that speaks IMAP or SMTP.
 
-- login.py: `ServerLogin`, where and how to log in (host, port, security, user, mechanism, secret);
-  every function here takes one and nothing else about the mailbox.
+- login.py: `ServerLogin`, where and how to log in (host, port, security, user, mechanism, secret,
+  and the addresses vetted for the host); every function here takes one and nothing else about the
+  mailbox. network.py opens the connection to a vetted address, never to a new lookup of the name.
 - imap.py: `ImapSession` (list folders, STATUS, SEARCH, fetch, store flags, APPEND) and the small
   calls `check_login`, `list_folders`, `append_message`; imap_wire.py reads the connection within
   limits, imap_parse.py parses the answers (pure), tls_stream.py reads TLS in large socket reads.
