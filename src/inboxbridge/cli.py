@@ -9,7 +9,7 @@ import sys
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inboxbridge.settings")
-    import django
+    import django  # here: the settings module is chosen first, and --help needs no Django
 
     django.setup()
 
@@ -18,7 +18,7 @@ def _start_django() -> None:
     """Set Django up and run its system checks, as Django's own commands do before they work: a
     wrong setting stops serve, worker and sync at once, naming the variable and what it takes."""
     _setup_django()
-    from django.core.management.base import BaseCommand, SystemCheckError
+    from django.core.management.base import BaseCommand, SystemCheckError  # here and below: after django.setup()
 
     try:
         BaseCommand().check()
@@ -27,7 +27,7 @@ def _start_django() -> None:
 
 
 def _no_admin_hint() -> None:
-    from django.contrib.auth import get_user_model
+    from django.contrib.auth import get_user_model  # after django.setup()
 
     if not get_user_model().objects.filter(is_staff=True, is_active=True).exists():
         print(
@@ -41,7 +41,7 @@ def _no_admin_hint() -> None:
 
 def serve(args: argparse.Namespace) -> int:
     _start_django()
-    from django.conf import settings
+    from django.conf import settings  # here and below: after django.setup()
     from django.core.management import call_command
     from waitress import serve as waitress_serve
 
@@ -52,7 +52,7 @@ def serve(args: argparse.Namespace) -> int:
     _no_admin_hint()
     embedded = None
     if settings.EMBEDDED_WORKER and not args.no_worker:
-        from inboxbridge.jobs.worker import start_embedded_worker
+        from inboxbridge.jobs.worker import start_embedded_worker  # app code: after django.setup()
 
         embedded = start_embedded_worker()
     shown_host = "localhost" if args.host in {"0.0.0.0", "127.0.0.1", "::"} else args.host  # noqa: S104
@@ -74,7 +74,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def worker(args: argparse.Namespace) -> int:
     _start_django()
-    from inboxbridge.jobs.worker import run_worker
+    from inboxbridge.jobs.worker import run_worker  # app code: after django.setup()
 
     return run_worker(scheduler=not args.no_scheduler)
 
@@ -88,7 +88,7 @@ def sync(args: argparse.Namespace) -> int:
 
 def manage(args: argparse.Namespace) -> int:
     _setup_django()
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line  # after django.setup()
 
     execute_from_command_line(["inboxbridge manage", *args.rest])
     return 0

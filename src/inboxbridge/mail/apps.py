@@ -10,6 +10,6 @@ class MailConfig(AppConfig):
 
     def ready(self) -> None:
         from inboxbridge.mail import checks  # noqa: F401  (registers its system checks)
-        from inboxbridge.mail.search_schema import repair_search_index
+        from inboxbridge.mail.search_schema import repair_search_index  # models: only once apps are loaded
 
         post_migrate.connect(repair_search_index, sender=self, dispatch_uid="inboxbridge.mail.repair_search_index")

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from inboxbridge.configuration import store
 from inboxbridge.lib import netguard
+from inboxbridge.mailboxes.queries import other_account_servers
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 
 SETTINGS_PAGE = "System > Configuration > Other Mail Servers"
@@ -67,8 +68,6 @@ def vet_server(host: str, port: int) -> tuple[str, ...]:
 
 def refused_account_count() -> int:
     """How many connected Other accounts the current settings stop (name rules only: no DNS)."""
-    from inboxbridge.mailboxes.queries import other_account_servers
-
     enabled, patterns = other_accounts_enabled(), allowed_patterns()
     return sum(1 for hosts in other_account_servers()
                if any(name_refusal(host, enabled=enabled, patterns=patterns) for host in hosts))

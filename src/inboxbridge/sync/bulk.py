@@ -47,6 +47,7 @@ def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
 def _json_text_adapter() -> Callable[[JsonText], Any]:
     """How to hand JSON text serialized in advance (pipeline.JsonText) to the driver."""
     if connection.vendor == "postgresql":
+        # Here: psycopg is an optional dependency (the `postgres` extra), installed only with PostgreSQL.
         from psycopg.types.json import Jsonb
 
         return lambda text: Jsonb(text, dumps=str)  # the text is the JSON already
