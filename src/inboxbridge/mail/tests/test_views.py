@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
+from tests.factories import make_mailbox
 
 from inboxbridge.lib.content_store import ContentStore
 from inboxbridge.mail.models import Attachment, Email, Placement
 from inboxbridge.mail.queries import MailFilter, Position, email_page
-from inboxbridge.mail.tests.helpers import READER_NAVIGATION, folder, make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import READER_NAVIGATION, folder, message, store
 from inboxbridge.mailboxes.models import Folder
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from tests.factories import make_mailbox
 
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tests.listener import Listener
@@ -47,11 +48,10 @@ def account(port: int, host: str = "127.0.0.1", *, imap_ssl: bool = False, passw
 
 
 def saved_account(owner: Any, port: int, **fields: Any) -> Mailbox:
-    values = {"owner": owner, "account_type": Mailbox.AccountType.OTHER, "email_address": "me@example.test",
-              "imap_host": "127.0.0.1", "imap_port": port, "imap_ssl": False, "smtp_host": "127.0.0.1",
-              "smtp_port": port, "smtp_security": "starttls", "username": "me@example.test",
-              "password": STORED_PASSWORD, "state": Mailbox.State.IDLE, **fields}
-    return Mailbox.objects.create(**values)
+    values = {"email_address": "me@example.test", "imap_host": "127.0.0.1", "imap_port": port, "imap_ssl": False,
+              "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "starttls",
+              "username": "me@example.test", "password": STORED_PASSWORD, **fields}
+    return make_mailbox(owner, folders=(), **values)
 
 
 def configure_other_servers(client: Any, admin: Any, *, enabled: bool = True, allowed: str = "") -> None:
@@ -230,7 +230,7 @@ def test_the_worker_refuses_to_sync_a_saved_account_whose_server_is_now_refused(
 def test_sending_from_a_saved_account_whose_server_is_now_refused_fails_clearly(plain_user, ssh_server, guard_on):
     from inboxbridge.sending.models import OutgoingMessage
     from inboxbridge.sending.tasks import send_outgoing_message
-    from inboxbridge.sending.tests.conftest import queue
+    from inboxbridge.sending.tests.helpers import queue
 
     mailbox = saved_account(plain_user, ssh_server.port)
     message = queue(mailbox, to="someone@example.test")

@@ -1,113 +1,15 @@
-"""Helpers of the sending tests: reading what the local Dovecot received, and fake servers for the
-tests that only exercise the outbox's own logic."""
+"""Fixtures of the sending tests: fake servers for the outbox's own logic, and a mailbox they
+answer for."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import imaplib
-import json
-import re
-import time
-import uuid
-from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from tests.factories import make_mailbox
 
 from inboxbridge.mailboxes.models import Mailbox
-from inboxbridge.mailserver.login import ServerLogin
-from inboxbridge.sending import actions
-from inboxbridge.sending.addresses import parse_addresses
-from inboxbridge.sending.models import OutgoingMessage
-
-WAIT_SECONDS = 10.0
-
-
-def draft(mailbox: Mailbox, *, to: str = "", cc: str = "", bcc: str = "", subject: str = "Hello",
-          body: str = "Hello there.\n", reply_to_email: Any = None) -> actions.Draft:
-    return actions.Draft(mailbox=mailbox, to=parse_addresses(to), cc=parse_addresses(cc), bcc=parse_addresses(bcc),
-                         subject=subject, body=body, reply_to_email=reply_to_email)
-
-
-def queue(mailbox: Mailbox, **fields: Any) -> OutgoingMessage:
-    return actions.queue_message(mailbox.owner, draft(mailbox, **fields))
-
-
-def fetch_all(client: imaplib.IMAP4, folder: str) -> list[tuple[EmailMessage, str]]:
-    """Every message of a folder with its flags."""
-    typ, _ = client.select(f'"{folder}"', readonly=True)
-    assert typ == "OK", folder
-    typ, data = client.uid("SEARCH", "ALL")
-    uids = data[0].split() if data and data[0] else []
-    found = []
-    for uid in uids:
-        typ, parts = client.uid("FETCH", uid, "(FLAGS BODY.PEEK[])")
-        raw = next(part[1] for part in parts if isinstance(part, tuple))
-        flags = re.search(rb"FLAGS \(([^)]*)\)", parts[0][0]).group(1).decode()  # type: ignore[index,union-attr]
-        found.append((email.message_from_bytes(raw, policy=email.policy.default), flags))
-    return found  # type: ignore[return-value]
-
-
-def wait_for_messages(
-    stack: Any, address: str, folder: str = "INBOX", count: int = 1
-) -> list[tuple[EmailMessage, str]]:
-    """Postfix delivers asynchronously: poll the folder until `count` messages are there."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        client = stack.imap(address)
-        try:
-            found = fetch_all(client, folder)
-        finally:
-            client.logout()
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
-
-
-def new_recipient(stack: Any, name: str = "rcpt") -> str:
-    address = f"{name}-{uuid.uuid4().hex[:8]}@{stack.domain}"
-    stack.add_user(address)
-    return address
-
-
-def plant_access_token(mailbox: Mailbox, token: str) -> None:
-    """Replace the cached access token (which MSAL still counts as valid) by another one."""
-    cache = json.loads(mailbox.token_cache)
-    for entry in cache["AccessToken"].values():
-        entry["secret"] = token
-    mailbox.token_cache = json.dumps(cache)
-    mailbox.save(update_fields=["token_cache"])
-
-
-# -- fakes for the logic tests ---------------------------------------------------------------------
-
-
-@dataclass
-class FakeServers:
-    """Stands in for SMTP and IMAP: records submissions, raises the queued errors in turn."""
-
-    sent: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-    errors: list[Exception] = field(default_factory=list)
-    logins: list[bool] = field(default_factory=list)  # force_refresh of each login
-    copies: list[tuple[str, bytes, tuple[str, ...]]] = field(default_factory=list)
-    copy_error: Exception | None = None
-
-    def login(self, mailbox: Mailbox, *, force_refresh: bool = False) -> ServerLogin:
-        self.logins.append(force_refresh)
-        return ServerLogin("smtp.invalid", 587, "starttls", mailbox.email_address, "PLAIN", "not-used")
-
-    def send(self, login: ServerLogin, sender: str, recipients: Any, message: bytes) -> None:
-        if self.errors:
-            raise self.errors.pop(0)
-        self.sent.append((sender, list(recipients), message))
-
-    def append(self, login: Any, folder: str, data: bytes, flags: Any) -> bool:
-        if self.copy_error is not None:
-            raise self.copy_error
-        self.copies.append((folder, data, tuple(flags)))
-        return True
+from inboxbridge.sending.tests.helpers import FakeServers
 
 
 @pytest.fixture
@@ -126,13 +28,4 @@ def servers(monkeypatch: pytest.MonkeyPatch) -> FakeServers:
 @pytest.fixture
 def other_mailbox(django_user_model: Any) -> Mailbox:
     """A user with a password ("Other") mailbox; the fake servers answer for it."""
-    from inboxbridge.mailboxes.models import Folder
-
-    user = django_user_model.objects.create_user("writer", "writer@example.test", "writer-password-1")
-    mailbox = Mailbox.objects.create(
-        owner=user, email_address="writer@example.test", account_type=Mailbox.AccountType.OTHER,
-        smtp_host="smtp.invalid", imap_host="imap.invalid", state=Mailbox.State.IDLE,
-    )
-    Folder.objects.create(mailbox=mailbox, name="INBOX", display_name="Inbox", special_use="\\Inbox")
-    Folder.objects.create(mailbox=mailbox, name="Sent Items", display_name="Sent Items", special_use="\\Sent")
-    return mailbox
+    return make_mailbox(django_user_model.objects.create_user("writer", "writer@example.test", "writer-password-1"))

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from inboxbridge.sending.models import OutgoingMessage
-from inboxbridge.sending.tests.conftest import fetch_all, new_recipient, wait_for_messages
+from inboxbridge.sending.tests.helpers import fetch_all, new_recipient, wait_for_messages
 
 pytestmark = [pytest.mark.browser, pytest.mark.mailserver, pytest.mark.django_db(transaction=True)]
 

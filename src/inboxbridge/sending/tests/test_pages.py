@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from tests.factories import make_mailbox
 
-from inboxbridge.mail.tests.helpers import make_mailbox, message, store
+from inboxbridge.mail.tests.helpers import message, store
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sending import mime
 from inboxbridge.sending.addresses import parse_addresses
 from inboxbridge.sending.models import OutgoingMessage
-from inboxbridge.sending.tests.conftest import queue
+from inboxbridge.sending.tests.helpers import queue
 
 pytestmark = pytest.mark.django_db
 
