@@ -8,7 +8,6 @@ import uuid
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
 
 from django.utils import timezone
 
@@ -26,18 +25,6 @@ _uids = itertools.count(1)
 # marks a message read (the test client sends none).
 READER_NAVIGATION = {"HTTP_SEC_FETCH_DEST": "document", "HTTP_SEC_FETCH_MODE": "navigate",
                      "HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_SEC_FETCH_USER": "?1"}
-
-
-def make_mailbox(user: Any, address: str | None = None) -> Mailbox:
-    mailbox = Mailbox.objects.create(
-        owner=user, email_address=address or f"{user.get_username()}@example.test",
-        account_type=Mailbox.AccountType.OTHER, state=Mailbox.State.IDLE,
-    )
-    Folder.objects.create(mailbox=mailbox, name="INBOX", display_name="Inbox", special_use="\\Inbox",
-                          selected=True, delimiter="/")
-    Folder.objects.create(mailbox=mailbox, name="Sent Items", display_name="Sent Items", special_use="\\Sent",
-                          selected=True, delimiter="/")
-    return mailbox
 
 
 def folder(mailbox: Mailbox, name: str = "INBOX") -> Folder:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from tests.factories import make_mailbox
 
 from inboxbridge.mail.models import Email
 from inboxbridge.mail.search import filter_matching
-from inboxbridge.mail.tests.helpers import folder, make_mailbox, message
+from inboxbridge.mail.tests.helpers import folder, message
 from inboxbridge.mailserver.imap import FetchedMessage
 from inboxbridge.sync.pipeline import prepared
 from inboxbridge.sync.store import EMAIL_COLUMNS, store_batch
