@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_PARTS",
     "Address",
+    "ParseLimits",
     "ParsedAttachment",
     "ParsedMessage",
     "decode_header_value",
@@ -49,6 +50,18 @@ DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 # Body parts read per message, all levels together: real mail has a handful, a big digest a few
 # hundred; a few bytes of boundary lines make another, so a hostile message can hold millions.
 DEFAULT_MAX_PARTS = 1000
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """How much of one message is read (the sync takes them from INBOXBRIDGE_ATTACHMENT_MAX_BYTES,
+    INBOXBRIDGE_BODY_MAX_BYTES and INBOXBRIDGE_MESSAGE_MAX_PARTS)."""
+
+    attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_SIZE
+    body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    parts: int = DEFAULT_MAX_PARTS
+
+
 # Every nesting level needs its own boundary line, so real mail stays far below
 # this; the cap keeps crafted input away from the recursion limit.
 _MAX_DEPTH = 40

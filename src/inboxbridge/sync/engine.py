@@ -44,6 +44,7 @@ from inboxbridge.sync.pipeline import (
     Incoming,
     Job,
     Producer,
+    parse_limits,
     prepared,
     share_out,
 )
@@ -246,12 +247,12 @@ class _Run:
         work = [item for item in self.planned if item.plan.fetch]
         if self.total >= _parallel_min():
             return self.fetch_in_helper(work)
-        files = attachment_store()
+        files, limits = attachment_store(), parse_limits()
         for item in work:
             self.session.select(item.folder.name)
             stream = self.session.fetch_messages(item.plan.fetch)
             try:
-                for incoming in prepared(stream, settings.ATTACHMENT_MAX_BYTES, files):
+                for incoming in prepared(stream, limits, files):
                     if not self.add(item, incoming):
                         return False
             finally:
@@ -268,10 +269,10 @@ class _Run:
         shares = share_out([(i.folder.pk, i.folder.name, i.plan.fetch) for i in work], helpers)
         for attempt in (1, 2):
             login = self.login(self.mailbox, force_refresh=attempt == 2)
-            files = attachment_store()
+            files, limits = attachment_store(), parse_limits()
             producer = Producer([
                 Job(login=login, ca_bundle=settings.CA_BUNDLE, timeout=float(settings.MAIL_NETWORK_TIMEOUT),
-                    max_attachment_size=settings.ATTACHMENT_MAX_BYTES, folders=share,
+                    limits=limits, folders=share,
                     attachments_dir=str(files.root) if files is not None else "",
                     # Several helpers send smaller batches: the mail in flight stays that of one.
                     send_bytes=SEND_BYTES // len(shares))

@@ -27,7 +27,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from inboxbridge.lib.content_store import ContentStore, ContentStoreError, Staged
-from inboxbridge.lib.mime import SYNTHETIC_ID_DOMAIN, ParsedMessage, parse_message, synthetic_message_id
+from inboxbridge.lib.mime import (
+    SYNTHETIC_ID_DOMAIN,
+    ParsedMessage,
+    ParseLimits,
+    parse_message,
+    synthetic_message_id,
+)
 
 if TYPE_CHECKING:
     from inboxbridge.mailserver.imap import FetchedMessage
@@ -64,8 +70,9 @@ class Incoming:
     contents_in_files: bool = False
 
 
-def prepare(message: FetchedMessage, max_attachment_size: int) -> Incoming:
-    parsed = parse_message(message.raw, max_attachment_size=max_attachment_size)
+def prepare(message: FetchedMessage, limits: ParseLimits) -> Incoming:
+    parsed = parse_message(message.raw, max_attachment_size=limits.attachment_bytes,
+                           max_body_bytes=limits.body_bytes, max_parts=limits.parts)
     if message.defect:  # over the size limit: its headers (or nothing) were fetched
         parsed.defects.append(message.defect)
         parsed.truncated = True
@@ -112,10 +119,10 @@ def move_contents_to_files(incoming: Incoming, put: Callable[[str, bytes], objec
     return incoming
 
 
-def prepared(messages: Iterable[FetchedMessage], max_attachment_size: int,
+def prepared(messages: Iterable[FetchedMessage], limits: ParseLimits,
              files: ContentStore | None = None) -> Iterator[Incoming]:
     for message in messages:
-        incoming = prepare(message, max_attachment_size)
+        incoming = prepare(message, limits)
         yield move_contents_to_files(incoming, files.put) if files is not None else incoming
 
 
@@ -135,13 +142,19 @@ class Job:
     login: ServerLogin  # Django-free: the helper gets the writer's login as it is
     ca_bundle: str
     timeout: float
-    max_attachment_size: int
+    limits: ParseLimits
     folders: Sequence[tuple[int, str, Sequence[int]]]  # (folder_id, name, UIDs to fetch)
     attachments_dir: str = ""  # write attachment contents there (the files store), else send them
     send_bytes: int = SEND_BYTES  # a batch ends at this much mail (shared out when several helpers run)
     # The most bytes of one message read (INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES), taken from the
     # writer's settings when the job is made: the helper has none of its own.
     max_message_size: int = field(default_factory=lambda: _setting("IMAP_MAX_LITERAL_BYTES"))
+
+
+def parse_limits() -> ParseLimits:
+    """The limits of one message read by this deployment's sync (the writer's settings)."""
+    return ParseLimits(attachment_bytes=_setting("ATTACHMENT_MAX_BYTES"), body_bytes=_setting("BODY_MAX_BYTES"),
+                       parts=_setting("MESSAGE_MAX_PARTS"))
 
 
 def _setting(name: str) -> Any:
@@ -266,7 +279,7 @@ def _produce(job: Job, out: BinaryIO) -> None:
                 batch: list[Incoming] = []
                 size = 0
                 for message in session.fetch_messages(uids):
-                    incoming = prepare(message, job.max_attachment_size)
+                    incoming = prepare(message, job.limits)
                     batch.append(move_contents_to_files(incoming, files.put) if files is not None else incoming)
                     size += len(message.raw)
                     if len(batch) >= SEND_COUNT or size >= job.send_bytes:

@@ -16,7 +16,7 @@ from inboxbridge.mail.blobs import attachment_store
 from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailserver.imap import FetchedMessage
-from inboxbridge.sync.pipeline import prepared
+from inboxbridge.sync.pipeline import parse_limits, prepared
 from inboxbridge.sync.store import store_batch
 
 _uids = itertools.count(1)
@@ -77,7 +77,7 @@ def store(
     fetched = FetchedMessage(uid=uid or next(_uids), flags=("\\Seen",) if seen else (),
                              internaldate=received_at, size=len(raw), raw=raw)
     # As the sync does: attachment contents into the configured store (files, or the database).
-    [item] = prepared([fetched], 25 * 1024 * 1024, attachment_store())
+    [item] = prepared([fetched], parse_limits(), attachment_store())
     store_batch(mailbox.pk, target.pk, [item], last_uid=item.uid)
     count_unread(mailbox.pk)  # as at the end of the sync run
     return Email.objects.filter(mailbox=mailbox, placements__folder=target, placements__uid=item.uid).get()

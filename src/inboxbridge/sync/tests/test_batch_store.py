@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from tests.factories import make_mailbox
 
+from inboxbridge.lib.mime import ParseLimits
 from inboxbridge.mail.models import Email
 from inboxbridge.mail.search import filter_matching
 from inboxbridge.mail.tests.helpers import folder, message
@@ -31,7 +32,8 @@ def test_a_big_batch_is_stored_whole_and_searchable():
     fetched = [FetchedMessage(uid=n + 1, flags=("\\Seen",) if n % 3 == 0 else (), internaldate=None,
                               size=len(raw), raw=raw) for n, raw in enumerate(raws)]
 
-    created = store_batch(mailbox.pk, inbox.pk, list(prepared(fetched, 1024 * 1024)), last_uid=count)
+    batch = list(prepared(fetched, ParseLimits(attachment_bytes=1024 * 1024)))
+    created = store_batch(mailbox.pk, inbox.pk, batch, last_uid=count)
 
     assert created == count
     emails = {e.message_id: e for e in Email.objects.filter(mailbox=mailbox)}

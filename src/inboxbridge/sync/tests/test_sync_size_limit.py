@@ -46,3 +46,22 @@ def test_mail_over_the_size_limit_is_listed_marked_and_the_rest_is_stored(fake_o
 
     again = sync_mailbox(mailbox.pk)
     assert (again.error, again.fetched) == ("", 0)
+
+
+@pytest.mark.parametrize("in_helper", [False, True], ids=["in-process", "helper-process"])
+def test_the_deployments_body_and_part_limits_apply_to_synced_mail(fake_office365, settings, in_helper):
+    settings.BODY_MAX_BYTES = 4096
+    settings.MESSAGE_MAX_PARTS = 5
+    settings.SYNC_PARALLEL_MIN_MESSAGES = 1 if in_helper else 1000
+    parts = b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\npart %d\r\n" % n for n in range(20)) + b"--b--\r\n"
+    many_parts = message("Digest").replace(b"\r\n\r\n", b"\r\nMIME-Version: 1.0\r\n"
+                                           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n", 1) + parts
+    _, mailbox = fake_office365({1: message("Long letter", b"word " * 5000), 2: many_parts, 3: message("Short")})
+
+    assert sync_mailbox(mailbox.pk).error == ""
+
+    emails = {e.subject: e for e in Email.objects.filter(mailbox=mailbox)}
+    letter, digest = emails["Long letter"], emails["Digest"]
+    assert letter.truncated and len(letter.body_text.encode()) <= 4096
+    assert digest.truncated and "part 19" not in digest.body_text
+    assert not emails["Short"].truncated
