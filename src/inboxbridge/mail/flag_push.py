@@ -11,9 +11,9 @@ import logging
 
 from inboxbridge.mail.models import Email, Placement
 from inboxbridge.mailboxes.eligibility import sync_refusal
+from inboxbridge.mailboxes.errors import MailboxUnavailable
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.sessions import open_imap_session
-from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver.imap import ImapError, ImapSession
 from inboxbridge.microsoft.errors import MicrosoftError
 

@@ -11,14 +11,11 @@ from django.db import transaction
 
 from inboxbridge.mailboxes import messages
 from inboxbridge.mailboxes.actions import require_reconnect
+from inboxbridge.mailboxes.errors import MailboxUnavailable
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.microsoft import client
 from inboxbridge.microsoft.config import load_config, mail_scopes
 from inboxbridge.microsoft.errors import MicrosoftError
-
-
-class MailboxUnavailable(Exception):
-    """The mailbox cannot be used now; the message says why and what to do."""
 
 
 def access_token_for(mailbox: Mailbox, *, force_refresh: bool = False) -> str:

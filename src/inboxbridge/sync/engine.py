@@ -30,10 +30,10 @@ from inboxbridge.mail.flag_push import push_pending_flags
 from inboxbridge.mailboxes.actions import update_folders
 from inboxbridge.mailboxes.credentials import imap_login
 from inboxbridge.mailboxes.eligibility import sync_refusal
+from inboxbridge.mailboxes.errors import MailboxUnavailable
 from inboxbridge.mailboxes.messages import RECONNECT_MESSAGE
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.sessions import MailboxLogin, open_imap_session
-from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver.imap import ImapError, ImapSession, RemoteFolder
 from inboxbridge.microsoft.errors import MicrosoftError
 from inboxbridge.sync import store
