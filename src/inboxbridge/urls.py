@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("inboxbridge.signin.urls")),
     path("", include("inboxbridge.microsoft.urls")),
     path("system/configuration/", include("inboxbridge.configuration.urls")),
+    path("system/configuration/", include("inboxbridge.mailboxes.admin_urls")),
     path("my/", include("inboxbridge.mailboxes.urls")),
     path("mail/outbox/", include("inboxbridge.sending.urls")),
     path("mail/", include("inboxbridge.mail.urls")),

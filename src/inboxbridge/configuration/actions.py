@@ -2,7 +2,7 @@
 
 `set_option` and `clear_option` are the building blocks other apps' actions use inside their own
 transaction (Microsoft Settings in `microsoft/actions.py`, Sign in with Microsoft in
-`signin/actions.py`); the Other Mail Servers page's own write is here.
+`signin/actions.py`, Other Mail Servers in `mailboxes/actions.py`).
 """
 
 from __future__ import annotations
@@ -42,9 +42,3 @@ def save_options(actor: User, values: dict[store.Option, str], *, audit: str) ->
         record_audit_event(actor, audit, changed=changed)
     return changed
 
-
-def save_other_accounts_settings(actor: User, *, enabled: bool, allowed_hosts: list[str]) -> list[str]:
-    """Whether users may add Other accounts, and to which servers; returns the labels that changed."""
-    return save_options(actor, {store.OTHER_ACCOUNTS_ENABLED: "1" if enabled else "0",
-                                store.OTHER_ACCOUNTS_ALLOWED_HOSTS: ", ".join(allowed_hosts)},
-                        audit="other_accounts.settings_changed")

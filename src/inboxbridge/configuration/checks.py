@@ -7,8 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-from inboxbridge.lib.netguard import parse_host_patterns
-
 
 @register()
 def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
@@ -29,8 +27,4 @@ def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
             "INBOXBRIDGE_BASE_URL is http:// on a host other than localhost: Microsoft Entra ID refuses such "
             "Redirect URIs.", id="inboxbridge.W001",
         ))
-    try:
-        parse_host_patterns(settings.OTHER_ACCOUNTS_ALLOWED_HOSTS)
-    except ValueError as wrong:
-        problems.append(Error(f"INBOXBRIDGE_OTHER_ACCOUNTS_ALLOWED_HOSTS: {wrong}", id="inboxbridge.E004"))
     return problems

@@ -27,12 +27,6 @@ class Option:
         return str(getattr(settings, self.default_setting, "") or "") if self.default_setting else ""
 
 
-# "Other" accounts (IMAP/SMTP with a password): whether users may add them, and to which servers.
-OTHER_ACCOUNTS_ENABLED = Option("other_accounts.enabled", "Allow Other accounts", "OTHER_ACCOUNTS_ENABLED")
-OTHER_ACCOUNTS_ALLOWED_HOSTS = Option("other_accounts.allowed_hosts", "Allowed mail servers",
-                                      "OTHER_ACCOUNTS_ALLOWED_HOSTS")
-
-
 def stored(option: Option) -> StoredSetting | None:
     return StoredSetting.objects.filter(key=option.key).first()
 

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from inboxbridge.accounts.actions import record_audit_event
+from inboxbridge.configuration.actions import save_options
+from inboxbridge.mailboxes import options
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.queries import SERVER_CHECK
 from inboxbridge.microsoft.client import SignedInIdentity
@@ -181,3 +183,10 @@ def select_folders(user: User, mailbox: Mailbox, folder_ids: Iterable[int],
     mailbox.next_sync_at = timezone.now()
     mailbox.save(update_fields=["initial_sync_days", "next_sync_at"])
     record_audit_event(user, "mailbox.folders_selected", mailbox.email_address, folders=len(ids))
+
+
+def save_other_accounts_settings(actor: User, *, enabled: bool, allowed_hosts: list[str]) -> list[str]:
+    """Whether users may add Other accounts, and to which servers; returns the labels that changed."""
+    return save_options(actor, {options.OTHER_ACCOUNTS_ENABLED: "1" if enabled else "0",
+                                options.OTHER_ACCOUNTS_ALLOWED_HOSTS: ", ".join(allowed_hosts)},
+                        audit="other_accounts.settings_changed")

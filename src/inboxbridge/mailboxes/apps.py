@@ -8,4 +8,4 @@ class MailboxesConfig(AppConfig):
     label = "mailboxes"
 
     def ready(self) -> None:
-        from inboxbridge.mailboxes import flows  # noqa: F401  (registers the connect flow)
+        from inboxbridge.mailboxes import checks, flows  # noqa: F401  (register the checks and the connect flow)

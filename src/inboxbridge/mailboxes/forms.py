@@ -99,3 +99,21 @@ class FolderSelectionForm(forms.Form):
 
 def folder_depth(folder: Folder) -> int:
     return folder.name.count(folder.delimiter) if folder.delimiter else 0
+
+
+class OtherMailServersForm(forms.Form):
+    """System > Configuration > Other Mail Servers (administrators)."""
+
+    enabled = forms.BooleanField(label="Allow Other accounts (IMAP and SMTP with a password)", required=False)
+    allowed_hosts = forms.CharField(
+        label="Allowed mail servers", required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "imap.example.com, smtp.example.com, *.example.org"}),
+        help_text="Host names, IP addresses or *.domain wildcards (every name below the domain), separated by "
+                  "commas or lines. Empty: any mail server with a public address.",
+    )
+
+    def clean_allowed_hosts(self) -> list[str]:
+        try:
+            return netguard.parse_host_patterns(self.cleaned_data["allowed_hosts"])
+        except ValueError as wrong:
+            raise forms.ValidationError(str(wrong)) from None

@@ -14,8 +14,9 @@ from django.conf import settings
 
 from inboxbridge.configuration import store
 from inboxbridge.lib import netguard
+from inboxbridge.mailboxes.errors import MailboxUnavailable
+from inboxbridge.mailboxes.options import OTHER_ACCOUNTS_ALLOWED_HOSTS, OTHER_ACCOUNTS_ENABLED
 from inboxbridge.mailboxes.queries import other_account_servers
-from inboxbridge.mailboxes.tokens import MailboxUnavailable
 
 SETTINGS_PAGE = "System > Configuration > Other Mail Servers"
 DISABLED_MESSAGE = (f"Other mail accounts are turned off on this server. An administrator can allow them in "
@@ -27,13 +28,13 @@ class ServerRefused(MailboxUnavailable):
 
 
 def other_accounts_enabled() -> bool:
-    return store.get_flag(store.OTHER_ACCOUNTS_ENABLED)
+    return store.get_flag(OTHER_ACCOUNTS_ENABLED)
 
 
 def allowed_patterns() -> list[str]:
     """The administrator's allowlist; empty: every host with a public address."""
     try:
-        return netguard.parse_host_patterns(store.get(store.OTHER_ACCOUNTS_ALLOWED_HOSTS))
+        return netguard.parse_host_patterns(store.get(OTHER_ACCOUNTS_ALLOWED_HOSTS))
     except ValueError:
         # Only a malformed environment default gets here (the settings page validates it, and the
         # system check inboxbridge.E004 names it at start): fail closed, no host matches.

@@ -7,11 +7,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from inboxbridge.accounts.permissions import admin_required
 from inboxbridge.accounts.types import AuthenticatedRequest
-from inboxbridge.mailboxes import actions, server_check, server_policy
+from inboxbridge.configuration import store
+from inboxbridge.mailboxes import actions, options, server_check, server_policy
 from inboxbridge.mailboxes.credentials import imap_login, provider_for
 from inboxbridge.mailboxes.flows import CONNECT
-from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, folder_depth
+from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, OtherMailServersForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tasks import purge_on_commit
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
@@ -158,3 +160,24 @@ def save_folders(request: AuthenticatedRequest) -> HttpResponse:
     actions.select_folders(request.user, mailbox, form.cleaned_data["folders"], form.cleaned_data["initial_sync_days"])
     messages.success(request, "Folder selection saved. Synchronization starts shortly.")
     return redirect(PAGE)
+
+
+@admin_required
+def other_mail_servers(request: AuthenticatedRequest) -> HttpResponse:
+    """Whether users may add Other (IMAP/SMTP) accounts, and to which servers."""
+    if request.method == "POST":
+        form = OtherMailServersForm(request.POST)
+        if form.is_valid():
+            changed = actions.save_other_accounts_settings(request.user, **form.cleaned_data)
+            messages.success(request, f"Settings saved: {', '.join(changed)}." if changed else "Nothing changed.")
+            if refused := server_policy.refused_account_count():
+                messages.warning(request, f"Connected Other accounts these settings stop from synchronizing and "
+                                          f"sending: {refused}. Their owners see why in Email Configuration.")
+            return redirect("mailbox-settings:other-mail-servers")
+    else:
+        form = OtherMailServersForm(initial={"enabled": server_policy.other_accounts_enabled(),
+                                             "allowed_hosts": store.get(options.OTHER_ACCOUNTS_ALLOWED_HOSTS)})
+    return render(request, "mailboxes/other_mail_servers.html", {
+        "form": form, "private_allowed": settings.ALLOW_PRIVATE_MAIL_HOSTS,
+        "check_limit": settings.MAIL_CHECKS_PER_10_MINUTES, "check_timeout": settings.MAIL_CHECK_TIMEOUT,
+    })

@@ -57,7 +57,7 @@ def saved_account(owner: Any, port: int, **fields: Any) -> Mailbox:
 def configure_other_servers(client: Any, admin: Any, *, enabled: bool = True, allowed: str = "") -> None:
     client.force_login(admin)
     form = {"allowed_hosts": allowed, **({"enabled": "on"} if enabled else {})}
-    assert client.post(reverse("configuration:other-mail-servers"), form).status_code == 302
+    assert client.post(reverse("mailbox-settings:other-mail-servers"), form).status_code == 302
     client.logout()
 
 

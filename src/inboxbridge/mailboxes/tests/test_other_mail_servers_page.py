@@ -7,9 +7,11 @@ import pytest
 from django.urls import reverse
 
 from inboxbridge.accounts.models import AuditEvent
+from inboxbridge.mailboxes.checks import check_other_account_servers
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.server_policy import name_refusal
 
-PAGE = reverse("configuration:other-mail-servers")
+PAGE = reverse("mailbox-settings:other-mail-servers")
 
 pytestmark = pytest.mark.django_db
 
@@ -70,10 +72,7 @@ def test_the_environment_gives_the_defaults_and_the_private_network_switch_is_sh
 
 
 def test_a_malformed_environment_allowlist_is_named_at_start_and_matches_nothing(settings) -> None:
-    from inboxbridge.configuration.checks import check_settings
-    from inboxbridge.mailboxes.server_policy import name_refusal
-
     settings.OTHER_ACCOUNTS_ALLOWED_HOSTS = "imap.example.com, https://mail.example.com/"
-    [problem] = [p for p in check_settings(None) if p.id == "inboxbridge.E004"]
+    [problem] = [p for p in check_other_account_servers(None) if p.id == "inboxbridge.E004"]
     assert "https://mail.example.com/" in problem.msg
     assert "is not one of the mail servers" in name_refusal("imap.example.com")
