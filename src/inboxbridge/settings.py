@@ -6,7 +6,6 @@ The README lists each variable with its default; keep the two in step.
 from __future__ import annotations
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,14 +29,24 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+# Values the environment got wrong: reported by the system check inboxbridge.E007 (configuration/
+# checks.py) at start-up, which stops serve, worker and sync; importing the settings never exits.
+SETTING_PROBLEMS: list[str] = []
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        sys.exit(f"inboxbridge: {name} must be a whole number, got {value!r}")
+        SETTING_PROBLEMS.append(f"{name} must be a whole number, got {value!r}.")
+        return default
+    if minimum is not None and number < minimum:
+        SETTING_PROBLEMS.append(f"{name} must be at least {minimum}, got {number}.")
+        return default
+    return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -260,9 +269,8 @@ MAIL_NETWORK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_TIMEOUT", 60)
 ATTACHMENT_MAX_BYTES = env_int("INBOXBRIDGE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 # The most bytes of one message (one IMAP literal) read into memory; a bigger message keeps only
 # its headers and is marked. Twice the attachment limit covers an attachment of that size in base64.
-IMAP_MAX_LITERAL_BYTES = env_int("INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES", max(64 * 1024 * 1024, 2 * ATTACHMENT_MAX_BYTES))
-if IMAP_MAX_LITERAL_BYTES < 1024 * 1024:
-    sys.exit("inboxbridge: INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES must be at least 1048576 (1 MiB)")
+IMAP_MAX_LITERAL_BYTES = env_int("INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES", max(64 * 1024 * 1024, 2 * ATTACHMENT_MAX_BYTES),
+                                 minimum=1024 * 1024)
 # Per message: the text and the HTML body kept (each, bytes of UTF-8) and the body parts read; past
 # them the message is cut and marked (lib/mime.py).
 BODY_MAX_BYTES = env_int("INBOXBRIDGE_BODY_MAX_BYTES", 2 * 1024 * 1024)

@@ -8,9 +8,10 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 
 
-@register()
+@register("inboxbridge")
 def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
-    problems: list[Any] = []
+    problems: list[Any] = [Error(problem, hint="Correct it in the environment or the .env file.", id="inboxbridge.E007")
+                           for problem in getattr(settings, "SETTING_PROBLEMS", [])]
     host = settings.MICROSOFT_AUTHORITY_HOST
     if not host.startswith("https://"):
         problems.append(Error(

@@ -1,5 +1,5 @@
 """Settings are read, never acted on, at import: importing them creates no file, and a wrong
-INBOXBRIDGE_TASKS_BACKEND or INBOXBRIDGE_ATTACHMENT_STORE fails Django's system checks (naming the
+INBOXBRIDGE_TASKS_BACKEND or INBOXBRIDGE_ATTACHMENT_STORE, or a number that is not one, fails Django's system checks (naming the
 variable, the value and what it takes) instead of ending the process from inside the settings."""
 
 from __future__ import annotations
@@ -71,3 +71,25 @@ def test_importing_the_settings_with_a_wrong_value_does_not_exit(tmp_path):
     run = subprocess.run([sys.executable, "-c", "import inboxbridge.settings; print('imported')"], env=env,
                          text=True, capture_output=True, timeout=60, check=False)
     assert (run.returncode, run.stdout) == (0, "imported\n"), run.stderr
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("INBOXBRIDGE_SYNC_INTERVAL", "a minute", "INBOXBRIDGE_SYNC_INTERVAL must be a whole number, got 'a minute'."),
+    ("INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES", "1000",
+     "INBOXBRIDGE_IMAP_MAX_LITERAL_BYTES must be at least 1048576, got 1000."),
+])
+def test_a_wrong_number_is_named_by_the_checks_and_stops_the_service(tmp_path, variable, value, says):
+    env = {**fresh_env(tmp_path), variable: value}
+    imported = subprocess.run([sys.executable, "-c", "import inboxbridge.settings; print('imported')"], env=env,
+                              text=True, capture_output=True, timeout=60, check=False)
+    assert (imported.returncode, imported.stdout) == (0, "imported\n"), imported.stderr
+    checked = inboxbridge("manage", "check", env=env)
+    assert checked.returncode == 1 and says in checked.stderr and "inboxbridge.E007" in checked.stderr
+    served = inboxbridge("serve", env=env)
+    assert served.returncode == 1 and says in served.stderr and "Traceback" not in served.stderr
+
+
+@override_settings(SETTING_PROBLEMS=["INBOXBRIDGE_MAIL_TIMEOUT must be a whole number, got 'x'."])
+def test_each_wrong_number_is_one_error_with_its_variable():
+    assert problems() == ["inboxbridge.E007: INBOXBRIDGE_MAIL_TIMEOUT must be a whole number, got 'x'. "
+                          "Correct it in the environment or the .env file."]
