@@ -1,6 +1,7 @@
 """Settings are read, never acted on, at import: importing them creates no file, and a wrong
-INBOXBRIDGE_TASKS_BACKEND or INBOXBRIDGE_ATTACHMENT_STORE, or a number that is not one, fails Django's system checks (naming the
-variable, the value and what it takes) instead of ending the process from inside the settings."""
+INBOXBRIDGE_TASKS_BACKEND or INBOXBRIDGE_ATTACHMENT_STORE, or a number that is not one, fails
+Django's system checks (naming the variable, the value and what it takes) instead of ending the
+process from inside the settings."""
 
 from __future__ import annotations
 
