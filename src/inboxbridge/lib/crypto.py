@@ -30,7 +30,7 @@ def _cipher(keys: tuple[str, ...]) -> MultiFernet:
 
 
 def _configured_keys() -> tuple[str, ...]:
-    from django.conf import settings
+    from django.conf import settings  # here: lib stays importable without configured settings
 
     return tuple(settings.ENCRYPTION_KEYS)
 

@@ -223,7 +223,7 @@ def _filter_style_blocks(html: str, sheet: Callable[[str], str]) -> str:
 def _html_limit(max_bytes: int | None) -> int:
     if max_bytes is not None:
         return max_bytes
-    from django.conf import settings
+    from django.conf import settings  # here: lib stays importable without configured settings
 
     return int(getattr(settings, "HTML_MAX_BYTES", DEFAULT_HTML_MAX_BYTES))
 

@@ -158,7 +158,7 @@ def parse_limits() -> ParseLimits:
 
 
 def _setting(name: str) -> Any:
-    from django.conf import settings
+    from django.conf import settings  # here: the helper process starts without Django's settings
 
     return getattr(settings, name)
 
@@ -264,7 +264,7 @@ class _Outbox:
 
 def _produce(job: Job, out: BinaryIO) -> None:
     """The child's work: fetch and parse every planned folder, writing pickled items to `out`."""
-    from django.conf import settings
+    from django.conf import settings  # here and below: the helper configures settings before the door loads
 
     if not settings.configured:
         settings.configure(CA_BUNDLE=job.ca_bundle, MAIL_NETWORK_TIMEOUT=job.timeout)
