@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from tests.browser import sign_in
 from tests.factories import make_mailbox
 
 from inboxbridge.mail.tests.helpers import message, store
@@ -19,11 +20,7 @@ def test_no_page_breaks_the_content_security_policy(browser_context, live_server
     page.on("console", lambda entry: problems.append(f"{page.url}: {entry.text}") if entry.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
 
-    page.goto(f"{live_server.url}{reverse('accounts:login')}")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-password-1")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/mail/")
+    sign_in(page, live_server, "admin", "admin-password-1")
 
     for name, args in [("mail:detail", [email.pk]), ("sending:compose", []), ("sending:outbox", []),
                        ("mailboxes:email-configuration", []), ("signin:mine", []), ("signin:settings", []),

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
+from tests.browser import sign_in as sign_in_with_password
 from tests.factories import make_mailbox
 
 from inboxbridge.mail.models import Email
@@ -38,11 +39,7 @@ def page(browser_context):
 
 
 def sign_in(page, live_server, username: str = "reader") -> None:
-    page.goto(f"{live_server.url}/accounts/login/?next=/mail/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/mail/")
+    sign_in_with_password(page, live_server, username, PASSWORD)
 
 
 def shows(page, subjects: list[str]) -> None:

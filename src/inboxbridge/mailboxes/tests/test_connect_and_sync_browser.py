@@ -8,6 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 from django.core.management import call_command
+from tests.browser import sign_in as sign_in_with_password
 
 from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.eligibility import sync_refusal
@@ -40,11 +41,7 @@ def person(enabled_microsoft, mail_settings, identity, django_user_model):
 
 
 def sign_in(page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "carol")
-    page.fill("input[name=password]", "carol-password-1")
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{live_server.url}/mail/")
+    sign_in_with_password(page, live_server, "carol", "carol-password-1")
 
 
 def microsoft_sign_in(page, person) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from tests.browser import sign_in as sign_in_with_password
 
 from inboxbridge.microsoft.config import load_config
 
@@ -23,11 +24,7 @@ def azure_app(identity, live_server, settings):
 
 
 def sign_in(page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-password-1")
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{live_server.url}/mail/")
+    sign_in_with_password(page, live_server, "admin", "admin-password-1")
 
 
 def open_microsoft_settings(page) -> None:

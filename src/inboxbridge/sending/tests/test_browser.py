@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
+from tests.browser import sign_in as sign_in_with_password
 
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.tests.helpers import fetch_all, new_recipient, wait_for_messages
@@ -16,11 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.mailserver, pytest.mark.django_db
 def sign_in(browser_context, live_server, username: str, password: str):
     """A new page, signed in with a password, on My Emails."""
     page = browser_context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{live_server.url}/mail/")
+    sign_in_with_password(page, live_server, username, password)
     return page
 
 
