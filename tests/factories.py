@@ -31,6 +31,8 @@ def make_mailbox(owner: Any = NEW_USER, *, folders: Iterable[tuple[str, str, str
         "imap_host": "imap.invalid", "imap_port": 993, "smtp_host": "smtp.invalid", "smtp_port": 587,
         "username": address, "password": "secret-password",
         "next_sync_at": timezone.now() - timedelta(seconds=1),
+        # A system mailbox needs its own Mailbox Label.
+        **({"label": f"Mailbox {address}"} if owner is None else {}),
         **fields,
     }
     mailbox = Mailbox.objects.create(owner=owner, **values)

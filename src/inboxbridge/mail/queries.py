@@ -1,5 +1,5 @@
-"""Reads of the mail app. Every query for a user starts from `visible_mailboxes`: the one place that
-decides whose mail a user may read (their own today; shared system mailboxes later)."""
+"""Reads of the mail app. Every query for a user starts from `visible_mailboxes`
+(inboxbridge.mailboxes.queries): the one place that decides whose mail a user may read."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 
 from inboxbridge.lib.html import has_remote_content
 from inboxbridge.mail import search
 from inboxbridge.mail.models import Attachment, Email, Placement, Thread
-from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailboxes.models import Folder
+from inboxbridge.mailboxes.queries import AnyUser as User
+from inboxbridge.mailboxes.queries import visible_mailboxes
 
 PAGE_SIZE = 50
 # Up to this many messages, a folder's list is read by primary key and sorted (cost: the folder's
@@ -29,16 +30,6 @@ LIST_FIELDS = (
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-
-User = AbstractBaseUser | AnonymousUser
-
-
-def visible_mailboxes(user: User) -> QuerySet[Mailbox]:
-    """The mailboxes whose mail `user` may read. Disconnected mailboxes whose mail was kept stay
-    readable. System mailboxes (no owner) will be granted here, and only here."""
-    if not user.is_authenticated:
-        return Mailbox.objects.none()
-    return Mailbox.objects.filter(owner_id=user.pk)
 
 
 def visible_emails(user: User) -> QuerySet[Email]:

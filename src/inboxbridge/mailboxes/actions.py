@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -190,3 +190,29 @@ def save_other_accounts_settings(actor: User, *, enabled: bool, allowed_hosts: l
     return save_options(actor, {options.OTHER_ACCOUNTS_ENABLED: "1" if enabled else "0",
                                 options.OTHER_ACCOUNTS_ALLOWED_HOSTS: ", ".join(allowed_hosts)},
                         audit="other_accounts.settings_changed")
+
+
+@transaction.atomic
+def save_system_mailbox(actor: User, mailbox: Mailbox, *, authorized_users: Iterable[User],
+                        authorized_roles: Iterable[Group]) -> Mailbox:
+    """Add a system mailbox, or change its General settings and Access Management."""
+    created = mailbox.pk is None
+    mailbox.owner = None
+    mailbox.save()
+    mailbox.authorized_users.set(authorized_users)
+    mailbox.authorized_roles.set(authorized_roles)
+    record_audit_event(actor, "system_mailbox.added" if created else "system_mailbox.changed", mailbox.email_address,
+                       label=mailbox.label, users=sorted(u.get_username() for u in mailbox.authorized_users.all()),
+                       roles=sorted(g.name for g in mailbox.authorized_roles.all()))
+    return mailbox
+
+
+@transaction.atomic
+def delete_system_mailbox(actor: User, mailbox: Mailbox, *, delete_mail: bool) -> Saved:
+    """Stop a system mailbox for good. Kept mail stays readable to the same people; deleted mail
+    (and the mailbox) goes in the background."""
+    locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk, owner__isnull=True)
+    retired = _retire(locked, delete_mail=delete_mail)
+    record_audit_event(actor, "system_mailbox.deleted", locked.email_address, label=locked.label,
+                       delete_mail=delete_mail)
+    return Saved(locked, retired)

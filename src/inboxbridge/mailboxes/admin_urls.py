@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from inboxbridge.mailboxes import views
+from inboxbridge.mailboxes import system_views, views
 
 app_name = "mailbox-settings"
 
 urlpatterns = [
     path("other-mail-servers/", views.other_mail_servers, name="other-mail-servers"),
+    path("email-configuration/system-mailboxes/", system_views.system_mailboxes, name="system-mailboxes"),
+    path("email-configuration/system-mailboxes/add", system_views.edit_system_mailbox, name="add-system-mailbox"),
+    path("email-configuration/system-mailboxes/<int:pk>/", system_views.edit_system_mailbox, name="system-mailbox"),
+    path("email-configuration/system-mailboxes/<int:pk>/delete", system_views.delete_system_mailbox,
+         name="delete-system-mailbox"),
 ]

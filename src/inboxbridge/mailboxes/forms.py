@@ -117,3 +117,38 @@ class OtherMailServersForm(forms.Form):
             return netguard.parse_host_patterns(self.cleaned_data["allowed_hosts"])
         except ValueError as wrong:
             raise forms.ValidationError(str(wrong)) from None
+
+
+class SystemMailboxForm(forms.ModelForm):
+    """System > Configuration > Email Configuration > System Mailboxes: General and Access Management."""
+
+    class Meta:
+        model = Mailbox
+        fields = ["label", "email_address", "account_type", "authorized_users", "authorized_roles"]
+        labels = {"label": "Mailbox Label", "email_address": "Email", "authorized_users": "Authorized Users",
+                  "authorized_roles": "Authorized Roles"}
+        widgets = {"authorized_users": forms.CheckboxSelectMultiple, "authorized_roles": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["label"].required = True
+        self.fields["authorized_users"].help_text = "Besides the administrators, who see every system mailbox."
+        self.fields["authorized_roles"].help_text = "Every member of these groups reads the mailbox's mail."
+        if self.instance.pk:
+            # The account type of a saved mailbox changes by deleting it and adding a new one.
+            self.fields["account_type"].disabled = True
+
+    def _unique(self, name: str, what: str) -> str:
+        # The model's constraints name `owner` and `active`, which are not fields of this form, so
+        # ModelForm would skip them: the same rule is checked here, the database still enforces it.
+        value = self.cleaned_data[name]
+        taken = Mailbox.objects.filter(owner__isnull=True, active=True, **{f"{name}__iexact": value})
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"A system mailbox with this {what} already exists.")
+        return str(value)
+
+    def clean_label(self) -> str:
+        return self._unique("label", "label").strip()
+
+    def clean_email_address(self) -> str:
+        return self._unique("email_address", "email address")

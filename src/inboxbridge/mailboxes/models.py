@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 
@@ -24,6 +25,7 @@ class Mailbox(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="mailboxes"
     )
+    # The Mailbox Label: required and unique for system mailboxes (see Meta), optional for a user's own.
     label = models.CharField(max_length=200, blank=True)
     email_address = models.EmailField(max_length=320)
     account_type = models.CharField(max_length=20, choices=AccountType.choices)
@@ -66,12 +68,30 @@ class Mailbox(models.Model):
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
 
+    # Access Management of a system mailbox: who besides the administrators may read its mail
+    # (the one rule that reads these is inboxbridge.mail.queries.visible_mailboxes).
+    authorized_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="authorized_mailboxes"
+    )
+    authorized_roles = models.ManyToManyField(Group, blank=True, related_name="authorized_mailboxes")
+
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["owner"], condition=Q(active=True, owner__isnull=False), name="one_active_mailbox_per_user"
+            ),
+            models.CheckConstraint(condition=Q(owner__isnull=False) | ~Q(label=""), name="system_mailbox_has_label"),
+            # Among the system mailboxes in use; a deleted one whose mail was kept frees its label and address.
+            models.UniqueConstraint(
+                fields=["label"], condition=Q(active=True, owner__isnull=True), name="unique_system_mailbox_label",
+                violation_error_message="A system mailbox with this label already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["email_address"], condition=Q(active=True, owner__isnull=True),
+                name="unique_system_mailbox_email",
+                violation_error_message="A system mailbox with this email address already exists.",
             ),
         ]
 

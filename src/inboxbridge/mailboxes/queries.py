@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db.models import Q, QuerySet
 
 from inboxbridge.accounts.models import AuditEvent
 from inboxbridge.mailboxes.models import Mailbox
 
+AnyUser = AbstractBaseUser | AnonymousUser
+
 SERVER_CHECK = "mailbox.server_check"
+
+
+def visible_mailboxes(user: AnyUser) -> QuerySet[Mailbox]:
+    """The mailboxes whose mail `user` may read: the one place that decides it. Their own mailboxes,
+    and the system mailboxes (no owner) that name them as an Authorized User or one of their groups
+    as an Authorized Role; administrators (staff) see every system mailbox. Disconnected mailboxes
+    whose mail was kept stay readable to the same people."""
+    if not user.is_authenticated:
+        return Mailbox.objects.none()
+    mine = Q(owner_id=user.pk)
+    if getattr(user, "is_staff", False):
+        return Mailbox.objects.filter(mine | Q(owner__isnull=True))
+    # Subqueries, not joins: a user both named and in a named role still gets each mailbox once.
+    granted = Mailbox.objects.filter(
+        Q(authorized_users=user.pk) | Q(authorized_roles__user=user.pk)
+    ).values("pk")
+    return Mailbox.objects.filter(mine | Q(owner__isnull=True, pk__in=granted))
 
 
 def server_check_times(user: User, *, since: datetime) -> list[datetime]:

@@ -1,12 +1,13 @@
-"""Reads of the sending app. Every lookup for a user starts from mail.queries.visible_mailboxes,
+"""Reads of the sending app. Every lookup for a user starts from mailboxes.queries.visible_mailboxes,
 the one place that decides whose mailboxes a user may see."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from inboxbridge.mail.queries import User, visible_mailboxes
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.queries import AnyUser as User
+from inboxbridge.mailboxes.queries import visible_mailboxes
 from inboxbridge.sending.models import OutgoingMessage
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from django.urls import reverse
 from django.utils import timezone
 
 from inboxbridge.mail.actions import count_unread
@@ -81,3 +82,20 @@ def store(
     store_batch(mailbox.pk, target.pk, [item], last_uid=item.uid)
     count_unread(mailbox.pk)  # as at the end of the sync run
     return Email.objects.filter(mailbox=mailbox, placements__folder=target, placements__uid=item.uid).get()
+
+
+def mail_urls(email: Email, *, attachment: str, content_id: str) -> dict[str, tuple[str, str]]:
+    """(method, URL) of every My Emails page and part of `email`: the message, its body, the named
+    attachment, the inline part, its mailbox's INBOX, its thread and its read and flag switches."""
+    part = email.attachments.get(filename=attachment)
+    inline = email.attachments.get(content_id=content_id)
+    return {
+        "email": ("get", reverse("mail:detail", args=[email.pk])),
+        "body": ("get", reverse("mail:body", args=[email.pk])),
+        "attachment": ("get", reverse("mail:attachment", args=[part.pk])),
+        "inline image": ("get", reverse("mail:inline", args=[email.pk, inline.pk])),
+        "folder": ("get", reverse("mail:folder", args=[folder(email.mailbox).pk])),
+        "thread": ("get", reverse("mail:thread", args=[email.thread_id])),
+        "read state": ("post", reverse("mail:set-read", args=[email.pk])),
+        "flag state": ("post", reverse("mail:set-flag", args=[email.pk])),
+    }

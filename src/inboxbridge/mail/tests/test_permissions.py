@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from tests.factories import make_mailbox
 
-from inboxbridge.mail.models import Attachment, Email
+from inboxbridge.mail.models import Email
 from inboxbridge.mail.queries import MailFilter, email_page, visible_mailboxes
-from inboxbridge.mail.tests.helpers import folder, message, store
+from inboxbridge.mail.tests.helpers import mail_urls, message, store
 from inboxbridge.mailboxes.models import Mailbox
 
 pytestmark = pytest.mark.django_db
@@ -38,19 +38,7 @@ def intruder(client, django_user_model):
 
 
 def urls_of(data) -> dict[str, tuple[str, str]]:
-    email = data["email"]
-    attachment = Attachment.objects.get(email=email, filename="secret.pdf")
-    logo = Attachment.objects.get(email=email, content_id="logo@x")
-    return {
-        "email": ("get", reverse("mail:detail", args=[email.pk])),
-        "body": ("get", reverse("mail:body", args=[email.pk])),
-        "attachment": ("get", reverse("mail:attachment", args=[attachment.pk])),
-        "inline image": ("get", reverse("mail:inline", args=[email.pk, logo.pk])),
-        "folder": ("get", reverse("mail:folder", args=[folder(data["mailbox"]).pk])),
-        "thread": ("get", reverse("mail:thread", args=[email.thread_id])),
-        "read state": ("post", reverse("mail:set-read", args=[email.pk])),
-        "flag state": ("post", reverse("mail:set-flag", args=[email.pk])),
-    }
+    return mail_urls(data["email"], attachment="secret.pdf", content_id="logo@x")
 
 
 def test_the_owner_reaches_every_url(client, first_users_mail):
@@ -82,7 +70,8 @@ def test_visible_mailboxes_is_the_owners_own_including_disconnected_ones(first_u
     first_users_mail["mailbox"].save()
     kept = email_page(owner, MailFilter()).emails
     assert {e.subject for e in kept} == {"Owner's secret", "Re: Owner's secret"}
-    system = Mailbox.objects.create(owner=None, email_address="system@example.test", account_type="other")
+    system = Mailbox.objects.create(owner=None, label="System", email_address="system@example.test",
+                                    account_type="other")
     assert system not in visible_mailboxes(owner)
     from django.contrib.auth.models import AnonymousUser
 

@@ -58,8 +58,8 @@ def test_the_thirty_first_message_in_a_minute_waits(other_mailbox, servers: Fake
     task = DBTaskResult.objects.get(args_kwargs__args=[message.pk])
     assert task.run_after == message.next_attempt_at  # woken up exactly when a slot frees
     # Another mailbox is not held back by this one's sends.
-    other = Mailbox.objects.create(owner=None, email_address="shared@example.test", smtp_host="smtp.invalid",
-                                   account_type=Mailbox.AccountType.OTHER)
+    other = Mailbox.objects.create(owner=None, label="Shared", email_address="shared@example.test",
+                                   smtp_host="smtp.invalid", account_type=Mailbox.AccountType.OTHER)
     assert send_outgoing_message.call(queue_for(other).pk) == "sent"
     # Once the window moved on, it goes.
     OutgoingMessage.objects.filter(mailbox=other_mailbox, state="sent").update(
