@@ -15,6 +15,11 @@ class ListForm(forms.Form):
     flagged = forms.BooleanField(required=False)
     before = forms.CharField(required=False)
     after = forms.CharField(required=False)
+    mailbox = forms.IntegerField(required=False, min_value=1, max_value=2**62)
+
+    @property
+    def mailbox_id(self) -> int | None:
+        return self.cleaned_data.get("mailbox") if self.is_valid() else None
 
     def value(self, name: str) -> str:
         return str(self.cleaned_data.get(name) or "") if self.is_valid() else ""

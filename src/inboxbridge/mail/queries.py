@@ -15,7 +15,7 @@ from django.db.models.functions import Substr
 from inboxbridge.lib.html import has_remote_content
 from inboxbridge.mail import search
 from inboxbridge.mail.models import Attachment, Email, Placement, Thread
-from inboxbridge.mailboxes.models import Folder
+from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.queries import AnyUser as User
 from inboxbridge.mailboxes.queries import visible_mailboxes
 
@@ -48,15 +48,26 @@ def visible_attachments(user: User) -> QuerySet[Attachment]:
     return Attachment.objects.filter(email__mailbox__in=visible_mailboxes(user))
 
 
-def folder_list(user: User) -> list[Folder]:
-    """Folders to offer as filters: those synchronised or still holding mail, the inbox first."""
+def folder_list(user: User, mailbox: Mailbox | None = None) -> list[Folder]:
+    """Folders to offer as filters: those synchronised or still holding mail, the inbox first (of
+    one mailbox when the switcher chose one)."""
     has_mail = Exists(Placement.objects.filter(folder_id=OuterRef("pk")))
     folders = visible_folders(user).filter(Q(selected=True) | has_mail)
+    if mailbox is not None:
+        folders = folders.filter(mailbox=mailbox)
     return sorted(folders, key=lambda f: (f.special_use.lower() != "\\inbox" and f.name.upper() != "INBOX", f.name))
 
 
-def unread_count(user: User) -> int:
-    return visible_emails(user).filter(is_seen=False).count()
+def unread_count(user: User, mailbox: Mailbox | None = None) -> int:
+    emails = visible_emails(user) if mailbox is None else visible_emails(user).filter(mailbox=mailbox)
+    return emails.filter(is_seen=False).count()
+
+
+def mailbox_switcher(user: User) -> list[Mailbox]:
+    """The mailboxes My Emails offers to switch between, each with `unread` set: the user's own
+    first, then the system mailboxes by label."""
+    mailboxes = visible_mailboxes(user).annotate(unread=Count("emails", filter=Q(emails__is_seen=False)))
+    return list(mailboxes.order_by(F("owner_id").asc(nulls_last=True), "label", "email_address", "id"))
 
 
 def inline_part(user: User, email_id: int, part_id: int) -> Attachment | None:
@@ -120,6 +131,7 @@ class Position:
 @dataclass(frozen=True)
 class MailFilter:
     folder: Folder | None = None
+    mailbox: Mailbox | None = None  # one of the visible mailboxes; None: all of them
     unread: bool = False
     flagged: bool = False
     query: str = ""
@@ -157,6 +169,8 @@ def email_page(
 def _fetch(user: User, filters: MailFilter, bound: Position | None, *, forward: bool, limit: int) -> list[Email]:
     if filters.folder is not None:
         mailbox_ids = [filters.folder.mailbox_id]
+    elif filters.mailbox is not None:
+        mailbox_ids = [filters.mailbox.pk]
     else:
         mailbox_ids = list(visible_mailboxes(user).values_list("id", flat=True))
     in_folder = _in_folder(filters.folder) if filters.folder is not None else None

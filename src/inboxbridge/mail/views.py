@@ -28,6 +28,7 @@ from inboxbridge.mail.forms import FlagStateForm, ListForm, ReadStateForm, State
 from inboxbridge.mail.tasks import push_flags_on_commit
 from inboxbridge.mail.timezones import in_browser_time_zone
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.queries import visible_mailboxes
 
 # The message frame: no scripts at all; images only from here (cid: parts) unless the reader asked
 # for remote ones; styles inline only (no remote style sheets or fonts); no forms, no <base>.
@@ -48,7 +49,12 @@ _READER_SITES = {"same-origin", "none"}
 def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpResponse:
     folder = get_object_or_404(queries.visible_folders(request.user), pk=folder_id) if folder_id else None
     form = ListForm(request.GET)
-    filters = queries.MailFilter(folder=folder, unread=form.unread_only, flagged=form.flagged_only, query=form.query)
+    # The mailbox switcher: a mailbox the user may not see answers 404, like its mail.
+    chosen = get_object_or_404(visible_mailboxes(request.user), pk=form.mailbox_id) if form.mailbox_id else None
+    chosen = folder.mailbox if folder is not None else chosen
+    filters = queries.MailFilter(folder=folder, mailbox=chosen, unread=form.unread_only, flagged=form.flagged_only,
+                                 query=form.query)
+    switcher = queries.mailbox_switcher(request.user)
     page = queries.email_page(
         request.user, filters, before=form.position("before"), after=form.position("after")
     )
@@ -58,8 +64,10 @@ def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpRespon
         "emails": queries.with_thread_sizes(page.emails),
         "filters": filters,
         "folder": folder,
-        "folders": queries.folder_list(request.user),
-        "unread_count": queries.unread_count(request.user),
+        "folders": queries.folder_list(request.user, chosen),
+        "unread_count": queries.unread_count(request.user, chosen),
+        "switcher": switcher if len(switcher) > 1 else [],
+        "chosen": chosen,
         "here": request.get_full_path(),
         "time_zone": timezone.get_current_timezone_name(),
     })

@@ -85,3 +85,24 @@ def test_an_authorized_user_and_an_administrator_read_it(client, support, django
         client.force_login(user)
         codes = statuses(client, urls_of(support, user))
         assert all(code in (200, 302) for code in codes.values()), (user, codes)
+
+
+def test_my_emails_switches_between_the_users_mailboxes_with_unread_counts(client, support, member):
+    own = member.mailboxes.get()
+    store(own, message("My own note"))
+    client.force_login(member)
+    everything = client.get(reverse("mail:list")).content.decode()
+    switcher = everything.split('id="mailbox-switcher"')[1].split("</ul>")[0]
+    assert "Support" in switcher and own.email_address in switcher
+    assert f'data-mailbox-id="{support["mailbox"].pk}">Support <span class="unread-count" title="Unread">2</span>' \
+        in switcher
+    assert "Customer complaint" in everything and "My own note" in everything
+
+    chosen = client.get(reverse("mail:list"), {"mailbox": support["mailbox"].pk}).content.decode()
+    assert "Customer complaint" in chosen and "My own note" not in chosen and "Unread (2)" in chosen
+    mine = client.get(reverse("mail:list"), {"mailbox": own.pk}).content.decode()
+    assert "My own note" in mine and "Customer complaint" not in mine
+
+    member.groups.remove(support["role"])
+    assert client.get(reverse("mail:list"), {"mailbox": support["mailbox"].pk}).status_code == 404
+    assert 'id="mailbox-switcher"' not in client.get(reverse("mail:list")).content.decode()  # one mailbox left
