@@ -208,6 +208,23 @@ def save_system_mailbox(actor: User, mailbox: Mailbox, *, authorized_users: Iter
 
 
 @transaction.atomic
+def save_system_other_account(actor: User, mailbox: Mailbox, **fields: object) -> Mailbox:
+    """The IMAP and SMTP settings of a system mailbox of type Other (its address is its General
+    settings' Email; an empty password keeps the stored one)."""
+    locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk, owner__isnull=True, active=True)
+    fields.pop("email_address", None)
+    for name, value in fields.items():
+        if name == "password" and not value:
+            continue
+        setattr(locked, name, value)
+    locked.needs_reconnect, locked.reconnect_reason, locked.sync_enabled = False, "", True
+    locked.next_sync_at = timezone.now()
+    locked.save()
+    record_audit_event(actor, "system_mailbox.configured", locked.email_address, account_type="other")
+    return locked
+
+
+@transaction.atomic
 def delete_system_mailbox(actor: User, mailbox: Mailbox, *, delete_mail: bool) -> Saved:
     """Stop a system mailbox for good. Kept mail stays readable to the same people; deleted mail
     (and the mailbox) goes in the background."""

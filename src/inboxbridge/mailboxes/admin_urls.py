@@ -15,4 +15,10 @@ urlpatterns = [
     path("email-configuration/system-mailboxes/<int:pk>/", system_views.edit_system_mailbox, name="system-mailbox"),
     path("email-configuration/system-mailboxes/<int:pk>/delete", system_views.delete_system_mailbox,
          name="delete-system-mailbox"),
+    path("email-configuration/system-mailboxes/<int:pk>/other", system_views.save_system_other,
+         name="system-mailbox-other"),
+    path("email-configuration/system-mailboxes/<int:pk>/folders/retrieve", system_views.retrieve_system_folders,
+         name="system-mailbox-retrieve-folders"),
+    path("email-configuration/system-mailboxes/<int:pk>/folders", system_views.save_system_folders,
+         name="system-mailbox-folders"),
 ]

@@ -10,12 +10,13 @@ from django.views.decorators.http import require_POST
 
 from inboxbridge.accounts.permissions import admin_required
 from inboxbridge.accounts.types import AuthenticatedRequest
-from inboxbridge.mailboxes import actions
-from inboxbridge.mailboxes.forms import SystemMailboxForm
+from inboxbridge.mailboxes import actions, server_policy, views
+from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, SystemMailboxForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tasks import purge_on_commit
 
 LIST = "mailbox-settings:system-mailboxes"
+OTHER_FIELDS = ("imap_host", "imap_port", "imap_ssl", "smtp_host", "smtp_port", "smtp_security", "username")
 
 
 def _system_mailbox(pk: int) -> Mailbox:
@@ -40,8 +41,56 @@ def edit_system_mailbox(request: AuthenticatedRequest, pk: int | None = None) ->
         )
         messages.success(request, f"System mailbox {saved.label} saved.")
         return redirect("mailbox-settings:system-mailbox", pk=saved.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "mailboxes/system_mailbox.html", {"form": form, "mailbox": mailbox}, status=status)
+    return _page(request, mailbox, form, status=400 if request.method == "POST" else 200)
+
+
+def _page(request: AuthenticatedRequest, mailbox: Mailbox, form: SystemMailboxForm,
+          other_form: OtherAccountForm | None = None, *, status: int = 200) -> HttpResponse:
+    """The edit page: General, Synchronization Settings (the pieces of a user's own Email
+    Configuration page), Access Management."""
+    context: dict[str, object] = {"form": form, "mailbox": mailbox}
+    if mailbox.pk and mailbox.account_type == Mailbox.AccountType.OTHER:
+        initial = {name: getattr(mailbox, name) for name in OTHER_FIELDS}
+        folders = list(mailbox.folders.filter(exists_on_server=True))
+        context |= {
+            "other_form": other_form or OtherAccountForm(initial={**initial, "email_address": mailbox.email_address}),
+            "allowed_servers": server_policy.allowed_patterns(),
+            "folder_form": FolderSelectionForm(folders=folders, initial={
+                "folders": [f.pk for f in folders if f.selected], "initial_sync_days": mailbox.initial_sync_days}),
+            "folder_rows": [(f, folder_depth(f)) for f in folders],
+        }
+    return render(request, "mailboxes/system_mailbox.html", context, status=status)
+
+
+@admin_required
+@require_POST
+def save_system_other(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Synchronization Settings, account type Other: checked against the servers like a user's own."""
+    mailbox = _system_mailbox(pk)
+    if not server_policy.other_accounts_enabled():
+        messages.error(request, server_policy.DISABLED_MESSAGE)
+        return redirect("mailbox-settings:system-mailbox", pk=pk)
+    data = request.POST.copy()
+    data["email_address"] = mailbox.email_address  # the General settings' Email
+    other_form = OtherAccountForm(data, saved=mailbox if mailbox.password else None)
+    status = views.checked_other_account(request, other_form)
+    if status is None:
+        actions.save_system_other_account(request.user, mailbox, **other_form.cleaned_data)
+        messages.success(request, "The mailbox settings were checked and saved.")
+        return redirect("mailbox-settings:system-mailbox", pk=pk)
+    return _page(request, mailbox, SystemMailboxForm(instance=mailbox), other_form, status=status)
+
+
+@admin_required
+@require_POST
+def retrieve_system_folders(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return views.retrieve_folders_of(request, _system_mailbox(pk), redirect("mailbox-settings:system-mailbox", pk=pk))
+
+
+@admin_required
+@require_POST
+def save_system_folders(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return views.save_folders_of(request, _system_mailbox(pk), redirect("mailbox-settings:system-mailbox", pk=pk))
 
 
 @admin_required

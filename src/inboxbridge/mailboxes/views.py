@@ -103,22 +103,30 @@ def save_other(request: AuthenticatedRequest) -> HttpResponse:
     mailbox = actions.active_mailbox_of(request.user)
     saved = mailbox if mailbox and mailbox.account_type == Mailbox.AccountType.OTHER else None
     form = OtherAccountForm(request.POST, saved=saved)
-    status = 400
-    if form.is_valid():
-        if limited := server_check.rate_limit_problem(request.user):
-            form.add_error(None, limited)
-            status = 429
-        elif problem := server_check.check_servers(request.user, form.candidate()):
-            form.add_error(None, problem)
-        else:
-            purge_on_commit(actions.save_other_account(request.user, **form.cleaned_data))
-            messages.success(request, "The mailbox settings were checked and saved.")
-            return redirect(PAGE)
+    status = checked_other_account(request, form)
+    if status is None:
+        purge_on_commit(actions.save_other_account(request.user, **form.cleaned_data))
+        messages.success(request, "The mailbox settings were checked and saved.")
+        return redirect(PAGE)
     return render(request, "mailboxes/email_configuration.html", {
         "mailbox": mailbox, "account_type": "other", "office365_available": load_config().email_sync_enabled,
         "other_disabled": "", "allowed_servers": server_policy.allowed_patterns(),
         "other_form": form, "folder_form": None, "folder_rows": [],
     }, status=status)
+
+
+def checked_other_account(request: AuthenticatedRequest, form: OtherAccountForm) -> int | None:
+    """None when the submitted Other account is valid and its servers accepted the login (within
+    the user's rate limit); otherwise the HTTP status to answer, with the reason added to the form."""
+    if not form.is_valid():
+        return 400
+    if limited := server_check.rate_limit_problem(request.user):
+        form.add_error(None, limited)
+        return 429
+    if problem := server_check.check_servers(request.user, form.candidate()):
+        form.add_error(None, problem)
+        return 400
+    return None
 
 
 @login_required
@@ -127,11 +135,16 @@ def retrieve_folders(request: AuthenticatedRequest) -> HttpResponse:
     mailbox = actions.active_mailbox_of(request.user)
     if mailbox is None:
         return redirect(PAGE)
+    return retrieve_folders_of(request, mailbox, redirect(PAGE))
+
+
+def retrieve_folders_of(request: AuthenticatedRequest, mailbox: Mailbox, done: HttpResponse) -> HttpResponse:
+    """Retrieve Folders for `mailbox` (a user's own or a system mailbox), then answer `done`."""
     try:
         login = imap_login(mailbox)
     except (MicrosoftError, MailboxUnavailable) as error:
         messages.error(request, f"The folders could not be retrieved. {error}")
-        return redirect(PAGE)
+        return done
     try:
         remote = list_folders(login)
     except ImapError as error:
@@ -139,12 +152,12 @@ def retrieve_folders(request: AuthenticatedRequest) -> HttpResponse:
         text = imap_failure_text(error, login, settings.MAIL_NETWORK_TIMEOUT) \
             if provider_for(mailbox).servers_typed_by_user else str(error)
         messages.error(request, f"The folders could not be retrieved. {text}")
-        return redirect(PAGE)
+        return done
     folders = actions.update_folders(
         mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote if f.selectable]
     )
     messages.success(request, f"Retrieved {len(folders)} folders. Tick the ones to synchronize and click Save.")
-    return redirect(PAGE)
+    return done
 
 
 @login_required
@@ -153,13 +166,18 @@ def save_folders(request: AuthenticatedRequest) -> HttpResponse:
     mailbox = actions.active_mailbox_of(request.user)
     if mailbox is None:
         return redirect(PAGE)
+    return save_folders_of(request, mailbox, redirect(PAGE))
+
+
+def save_folders_of(request: AuthenticatedRequest, mailbox: Mailbox, done: HttpResponse) -> HttpResponse:
+    """The folder checkboxes and initial sync window of `mailbox`, then answer `done`."""
     form = FolderSelectionForm(request.POST, folders=list(mailbox.folders.filter(exists_on_server=True)))
     if not form.is_valid():
         messages.error(request, "Choose folders from the list.")
-        return redirect(PAGE)
+        return done
     actions.select_folders(request.user, mailbox, form.cleaned_data["folders"], form.cleaned_data["initial_sync_days"])
     messages.success(request, "Folder selection saved. Synchronization starts shortly.")
-    return redirect(PAGE)
+    return done
 
 
 @admin_required

@@ -11,6 +11,7 @@ from tests.factories import make_mailbox
 from inboxbridge.accounts.models import AuditEvent
 from inboxbridge.mail.tests.helpers import message, store
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.sync.engine import sync_mailbox
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +92,40 @@ def test_deleting_keeps_or_deletes_its_mail_in_the_background(client, admin, cho
     # Its label is free again.
     assert client.post(ADD, {"label": "Support", "email_address": mailbox.email_address,
                              "account_type": "other"}).status_code == 302
+
+
+@pytest.mark.mailserver
+def test_a_system_mailbox_of_type_other_syncs_from_the_mail_server_for_its_role(
+        client, admin, mail_stack, identity, settings, django_user_model):
+    settings.CA_BUNDLE = str(identity.ca_file)
+    password = mail_stack.add_user("support@example.test")
+    mail_stack.deliver(message("Printer on fire"), to="support@example.test")
+    role = Group.objects.create(name="Support team")
+    client.post(ADD, {"label": "Support", "email_address": "support@example.test", "account_type": "other",
+                      "authorized_roles": [role.pk]})
+    mailbox = Mailbox.objects.get(label="Support")
+    page = reverse("mailbox-settings:system-mailbox", args=[mailbox.pk])
+    other = reverse("mailbox-settings:system-mailbox-other", args=[mailbox.pk])
+    form = {"imap_host": mail_stack.host, "imap_port": mail_stack.imaps_port, "imap_ssl": "on",
+            "smtp_host": mail_stack.host, "smtp_port": mail_stack.submission_port, "smtp_security": "starttls",
+            "username": "support@example.test", "password": "wrong"}
+    refused = client.post(other, form)
+    assert refused.status_code == 400 and "IMAP check failed" in refused.content.decode()
+    assert "checked and saved" in client.post(other, {**form, "password": password}, follow=True).content.decode()
+    mailbox.refresh_from_db()
+    assert mailbox.password == password and mailbox.email_address == "support@example.test"
+    assert password not in client.get(page).content.decode()
+
+    retrieved = client.post(reverse("mailbox-settings:system-mailbox-retrieve-folders", args=[mailbox.pk]),
+                            follow=True).content.decode()
+    assert "Retrieved" in retrieved and 'id="folder-form"' in retrieved
+    inbox = mailbox.folders.get(name="INBOX")
+    client.post(reverse("mailbox-settings:system-mailbox-folders", args=[mailbox.pk]), {"folders": [inbox.pk]})
+    assert sync_mailbox(mailbox.pk).fetched == 1
+
+    agent = django_user_model.objects.create_user("agent", "agent@example.test", "agent-password-1")
+    agent.groups.add(role)
+    client.force_login(agent)
+    assert "Printer on fire" in client.get(reverse("mail:list"), {"mailbox": mailbox.pk}).content.decode()
+    agent.groups.remove(role)
+    assert client.get(reverse("mail:list"), {"mailbox": mailbox.pk}).status_code == 404
