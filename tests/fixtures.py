@@ -67,6 +67,20 @@ def microsoft_app(identity: Any, settings: Any, db: None) -> MicrosoftTestApp:
 
 
 @pytest.fixture
+def microsoft_certificate(microsoft_app: MicrosoftTestApp, identity: Any, admin_user: Any) -> Any:
+    """The app proves itself with a generated certificate registered at the stand-in; its secret is
+    expired there (AADSTS7000222), so only the certificate can work. Request it before
+    `enabled_microsoft` or `connect_office365_mailbox`."""
+    from inboxbridge.microsoft import actions, certificates
+
+    credential = certificates.generate("inboxbridge tests", 365)
+    identity.add_certificate(microsoft_app.client_id, credential.certificate_pem)
+    identity.expire_secret(microsoft_app.client_id)
+    actions.save_certificate(admin_user, credential, how="generated")
+    return credential
+
+
+@pytest.fixture
 def enabled_microsoft(microsoft_app: MicrosoftTestApp, admin_user: Any) -> MicrosoftTestApp:
     from inboxbridge.microsoft import actions
     from inboxbridge.microsoft.config import load_config

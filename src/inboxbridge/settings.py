@@ -165,6 +165,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "inboxbridge.mailboxes.context_processors.mailbox_alerts",
+                "inboxbridge.microsoft.context_processors.credential_alerts",
             ],
         },
     },

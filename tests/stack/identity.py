@@ -98,6 +98,14 @@ class IdentityStandIn:
         """Register (or replace) an app; redirect_uris None accepts any redirect URI."""
         self.tenant.register_app(client_id, client_secret, redirect_uris)
 
+    def add_certificate(self, client_id: str, certificate_pem: str) -> None:
+        """Register a certificate's public part for the app: its client assertions are then accepted."""
+        self.tenant.add_certificate(client_id, certificate_pem)
+
+    def expire_secret(self, client_id: str) -> None:
+        """From now on the app's secret is refused as expired (AADSTS7000222)."""
+        self.tenant.expire_secret(client_id)
+
     def add_user(
         self, email: str, password: str, *, name: str = "", oid: str | None = None, tenant_id: str | None = None
     ) -> StandInUser:
@@ -163,6 +171,8 @@ class IdentityStandIn:
             return queue.popleft() if queue else None
 
     def token(
-        self, form: dict[str, str], basic: tuple[str, str] | None, id_token_fault: str | None = None
+        self, form: dict[str, str], basic: tuple[str, str] | None, id_token_fault: str | None = None,
+        tenant: str = "",
     ) -> dict[str, Any]:
-        return self.tenant.token(form, basic, self.access_token_lifetime, self.issuer_of, id_token_fault)
+        endpoint = f"{self.authority_host}/{tenant or self.tenant_id}/oauth2/v2.0/token"
+        return self.tenant.token(form, basic, self.access_token_lifetime, self.issuer_of, id_token_fault, endpoint)

@@ -121,6 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
             "tenant": tenant,
             "grant_type": params.get("grant_type") if endpoint == "token" else None,
             "client_id": params.get("client_id"),
+            # How the app authenticated: tests check a certificate was used (never the value itself).
+            "credential": "assertion" if params.get("client_assertion")
+            else "secret" if params.get("client_secret") else None,
         }
         if "flow" in params and entry["client_id"] is None:
             entry["client_id"] = self.server.pending.get(params["flow"], {}).get("client_id")
@@ -159,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if fault is not None and id_token_fault is None and self._apply_fault(fault):
                 raise injected_error(fault, params.get("client_id", ""), params.get("redirect_uri", ""))
-            answer = self.stand_in.token(params, self._basic_auth(), id_token_fault)
+            answer = self.stand_in.token(params, self._basic_auth(), id_token_fault, tenant)
         except OAuthError as error:
             self._send_error(error, html_page=False)
             return

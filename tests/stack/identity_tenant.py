@@ -11,10 +11,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
+from .identity_assertion import check_client_assertion
 from .identity_tokens import (
     DEFAULT_MAIL_SCOPES,
     OUTLOOK_RESOURCE,
@@ -49,8 +52,14 @@ class StandInUser:
 @dataclass
 class App:
     client_id: str
-    client_secret: str  # "" registers a public client (no secret is checked)
+    client_secret: str  # "" and no certificates registers a public client (no credential is checked)
     redirect_uris: list[str] | None  # None accepts any redirect URI
+    certificates: list[x509.Certificate] = field(default_factory=list)  # public parts, as Azure holds them
+    secret_expired: bool = False
+
+    @property
+    def confidential(self) -> bool:
+        return bool(self.client_secret or self.certificates)
 
 
 @dataclass
@@ -100,6 +109,16 @@ class Tenant:
         # Tokens carry azp = client id, and Dovecot looks up the key under that name.
         self.signing_key.write_dovecot_key(self.keys_dir, "default")
         self.signing_key.write_dovecot_key(self.keys_dir, client_id)
+
+    def add_certificate(self, client_id: str, certificate_pem: str) -> None:
+        """Azure's Certificates & secrets > Upload certificate: the public part only."""
+        certificate = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+        with self._lock:
+            self.app(client_id).certificates.append(certificate)
+
+    def expire_secret(self, client_id: str) -> None:
+        with self._lock:
+            self.app(client_id).secret_expired = True
 
     def add_user(
         self, email: str, password: str, name: str, oid: str | None, tenant_id: str | None = None
@@ -182,13 +201,19 @@ class Tenant:
         lifetime: int,
         issuer_of: Callable[[str], str],
         id_token_fault: str | None = None,
+        token_endpoint: str = "",
     ) -> dict[str, Any]:
         """Answer a token request; raise OAuthError for an error answer."""
         grant_type = form.get("grant_type", "")
         client_id = form.get("client_id") or (basic[0] if basic else "")
         secret = form.get("client_secret") or (basic[1] if basic else None)
         app = self.app(client_id)
-        self._check_secret(app, secret, required=grant_type == "client_credentials")
+        if form.get("client_assertion"):
+            with self._lock:
+                registered = list(app.certificates)
+            check_client_assertion(form, app.client_id, registered, token_endpoint)
+        else:
+            self._check_secret(app, secret, required=grant_type == "client_credentials")
         if grant_type == "authorization_code":
             email, scope, nonce = self._redeem_code(app, form)
         elif grant_type == "refresh_token":
@@ -202,7 +227,7 @@ class Tenant:
         return self._user_tokens(app.client_id, email, scope, nonce, lifetime, issuer_of, id_token_fault)
 
     def _check_secret(self, app: App, secret: str | None, *, required: bool) -> None:
-        if not app.client_secret and not required:
+        if not app.confidential and not required:
             return
         if not secret:
             raise OAuthError(
@@ -213,6 +238,12 @@ class Tenant:
             )
         if not secrets.compare_digest(secret.encode(), app.client_secret.encode()):
             raise injected_error("invalid_client", app.client_id)
+        if app.secret_expired:
+            raise OAuthError(
+                401, "invalid_client", 7000222,
+                f"The provided client secret keys for app '{app.client_id}' are expired. Visit the Azure portal "
+                "to create new keys for your app or consider using certificate credentials for added security.",
+            )
 
     def _redeem_code(self, app: App, form: dict[str, str]) -> tuple[str, str, str | None]:
         with self._lock:

@@ -7,7 +7,15 @@ from django.db import transaction
 from inboxbridge.accounts.actions import record_audit_event
 from inboxbridge.configuration import store
 from inboxbridge.configuration.actions import User, clear_option, set_option
-from inboxbridge.microsoft.config import CREDENTIALS, EMAIL_SYNC_ENABLED, VERIFIED_FINGERPRINT
+from inboxbridge.microsoft import certificates
+from inboxbridge.microsoft.certificates import CertificateCredential, CertificateInfo
+from inboxbridge.microsoft.config import (
+    CERTIFICATE,
+    CERTIFICATE_KEY,
+    CREDENTIALS,
+    EMAIL_SYNC_ENABLED,
+    VERIFIED_FINGERPRINT,
+)
 
 
 @transaction.atomic
@@ -49,3 +57,24 @@ def enable_email_sync(actor: User, fingerprint: str) -> None:
 def disable_email_sync(actor: User) -> None:
     set_option(EMAIL_SYNC_ENABLED, "0", actor)
     record_audit_event(actor, "microsoft_settings.disabled", EMAIL_SYNC_ENABLED.label)
+
+
+@transaction.atomic
+def save_certificate(actor: User, credential: CertificateCredential, *, how: str) -> CertificateInfo:
+    """Use this certificate (uploaded or generated) instead of the client secret from now on.
+    Audited with its thumbprint, never with the key."""
+    set_option(CERTIFICATE, credential.certificate_pem, actor)
+    set_option(CERTIFICATE_KEY, credential.private_key_pem, actor)
+    info = certificates.describe(credential.certificate_pem)
+    record_audit_event(actor, f"microsoft_settings.certificate_{how}", CERTIFICATE.label,
+                       thumbprint=info.sha1_thumbprint, expires=info.not_after.date().isoformat())
+    return info
+
+
+@transaction.atomic
+def remove_certificate(actor: User) -> bool:
+    """Go back to the client secret; True if a certificate was configured."""
+    removed = clear_option(CERTIFICATE) | clear_option(CERTIFICATE_KEY)
+    if removed:
+        record_audit_event(actor, "microsoft_settings.certificate_removed", CERTIFICATE.label)
+    return removed

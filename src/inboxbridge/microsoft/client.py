@@ -20,8 +20,8 @@ from django.conf import settings
 
 from inboxbridge.lib.http import http_session
 from inboxbridge.microsoft import id_token as id_token_rules
-from inboxbridge.microsoft.config import MicrosoftConfig
-from inboxbridge.microsoft.errors import MicrosoftError, from_result, unreachable
+from inboxbridge.microsoft.config import MicrosoftConfig, remember_secret_expired
+from inboxbridge.microsoft.errors import SECRET_EXPIRED, MicrosoftError, from_result, unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +56,22 @@ def _with_timeout(request: Any) -> Any:
     return call
 
 
+def client_credential(config: MicrosoftConfig) -> str | dict[str, str]:
+    """The certificate when one is configured, else the secret. With `public_certificate` MSAL
+    signs the assertion PS256 under the SHA-256 thumbprint (x5t#S256) and sends the chain (x5c);
+    MSAL deprecates the SHA-1 `thumbprint` form."""
+    if config.uses_certificate:
+        return {"private_key": config.private_key_pem, "public_certificate": config.certificate_pem}
+    return config.client_secret
+
+
 def build_app(config: MicrosoftConfig, cache: msal.SerializableTokenCache | None = None) -> Any:
     if not config.is_complete:
         raise MicrosoftError("not_configured", "The Microsoft integration is not configured.")
     try:
         return msal.ConfidentialClientApplication(
             config.client_id,
-            client_credential=config.client_secret,
+            client_credential=client_credential(config),
             authority=config.authority,
             instance_discovery=False,
             http_client=_session(),
@@ -146,7 +155,7 @@ def finish_flow(
         # An id_token or client_info without the parts MSAL expects.
         raise MicrosoftError("malformed_answer", "Microsoft's answer is malformed. Nothing was changed.") from None
     if "error" in result:
-        raise from_result(result)
+        raise _refused(config, result)
     claims = verify_id_token(config, result.get("id_token", ""))
     return SignedInIdentity(
         oid=str(claims.get("oid", "")),
@@ -157,6 +166,14 @@ def finish_flow(
         home_account_id=f"{claims.get('oid', '')}.{claims.get('tid', '')}",
         claims=claims,
     )
+
+
+def _refused(config: MicrosoftConfig, result: dict[str, Any]) -> MicrosoftError:
+    """A token endpoint's refusal; an expired secret is remembered for the administrators' alert."""
+    error = from_result(result)
+    if error.code == SECRET_EXPIRED and not config.uses_certificate:
+        remember_secret_expired(config)
+    return error
 
 
 def verify_id_token(config: MicrosoftConfig, id_token: str) -> dict[str, Any]:
@@ -200,7 +217,7 @@ def acquire_token_silent(
     if not result:
         raise MicrosoftError("invalid_grant", "No stored authorization for this mailbox.", 70008)
     if "error" in result:
-        raise from_result(result)
+        raise _refused(config, result)
     return str(result["access_token"])
 
 
@@ -212,7 +229,7 @@ def acquire_app_token(config: MicrosoftConfig, scopes: list[str]) -> str:
     except (requests.RequestException, OSError) as exc:
         raise unreachable("token endpoint", exc) from None
     if "error" in result:
-        raise from_result(result)
+        raise _refused(config, result)
     return str(result["access_token"])
 
 

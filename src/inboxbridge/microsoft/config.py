@@ -11,8 +11,10 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
 from inboxbridge.configuration import store
+from inboxbridge.configuration.actions import set_option
 from inboxbridge.configuration.store import Option
 
 CLIENT_ID = Option("microsoft.client_id", "Application (client) ID", "MICROSOFT_CLIENT_ID")
@@ -21,6 +23,11 @@ TENANT_ID = Option("microsoft.tenant_id", "Directory (tenant) ID", "MICROSOFT_TE
 EMAIL_SYNC_ENABLED = Option("microsoft.email_sync_enabled", "oAuth 2.0 for Office 365 emails sync")
 # Fingerprint of the credentials last proven by a successful authorization.
 VERIFIED_FINGERPRINT = Option("microsoft.verified_fingerprint", "Verified credentials")
+# The certificate credential: the public certificate in plain text, its private key encrypted.
+CERTIFICATE = Option("microsoft.certificate", "Certificate")
+CERTIFICATE_KEY = Option("microsoft.certificate_key", "Certificate private key", secret=True)
+# Fingerprint of the credentials Microsoft last answered AADSTS7000222 (secret expired) for.
+SECRET_EXPIRED_FINGERPRINT = Option("microsoft.secret_expired_fingerprint", "Client secret expired")
 
 # The three fields of the settings form, each with "Use Default".
 CREDENTIALS = (CLIENT_ID, CLIENT_SECRET, TENANT_ID)
@@ -34,10 +41,23 @@ class MicrosoftConfig:
     authority_host: str
     email_sync_enabled: bool
     verified_fingerprint: str
+    certificate_pem: str = ""
+    private_key_pem: str = ""
+    secret_expired_fingerprint: str = ""
+
+    @property
+    def uses_certificate(self) -> bool:
+        """A configured certificate wins over the client secret (Microsoft's recommendation)."""
+        return bool(self.certificate_pem and self.private_key_pem)
 
     @property
     def is_complete(self) -> bool:
-        return bool(self.client_id and self.client_secret and self.tenant_id)
+        return bool(self.client_id and (self.client_secret or self.uses_certificate) and self.tenant_id)
+
+    @property
+    def secret_reported_expired(self) -> bool:
+        """Microsoft refused this very secret as expired (AADSTS7000222); a new one clears it."""
+        return not self.uses_certificate and self.secret_expired_fingerprint == self.fingerprint
 
     @property
     def authority(self) -> str:
@@ -47,7 +67,10 @@ class MicrosoftConfig:
     def fingerprint(self) -> str:
         """Changes whenever client id, secret or tenant change; stored next to token caches so a
         change invalidates cached access tokens. A hash, so the secret itself is never stored twice."""
-        material = "\x00".join([self.authority_host, self.client_id, self.client_secret, self.tenant_id])
+        parts = [self.authority_host, self.client_id, self.client_secret, self.tenant_id]
+        if self.uses_certificate:  # only then, so that the fingerprints of secret-only setups stay the same
+            parts.append(self.certificate_pem)
+        material = "\x00".join(parts)
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     @property
@@ -55,11 +78,15 @@ class MicrosoftConfig:
         return self.is_complete and self.verified_fingerprint == self.fingerprint
 
     def __repr__(self) -> str:  # keeps the secret out of tracebacks and debug output
-        return f"MicrosoftConfig(client_id={self.client_id!r}, tenant_id={self.tenant_id!r}, secret=***)"
+        return (f"MicrosoftConfig(client_id={self.client_id!r}, tenant_id={self.tenant_id!r}, secret=***, "
+                f"certificate={self.uses_certificate})")
 
 
 def load_config() -> MicrosoftConfig:
-    values = store.get_many((CLIENT_ID, CLIENT_SECRET, TENANT_ID, EMAIL_SYNC_ENABLED, VERIFIED_FINGERPRINT))
+    values = store.get_many((
+        CLIENT_ID, CLIENT_SECRET, TENANT_ID, EMAIL_SYNC_ENABLED, VERIFIED_FINGERPRINT,
+        CERTIFICATE, CERTIFICATE_KEY, SECRET_EXPIRED_FINGERPRINT,
+    ))
     return MicrosoftConfig(
         client_id=values[CLIENT_ID.key],
         client_secret=values[CLIENT_SECRET.key],
@@ -67,7 +94,17 @@ def load_config() -> MicrosoftConfig:
         authority_host=settings.MICROSOFT_AUTHORITY_HOST,
         email_sync_enabled=values[EMAIL_SYNC_ENABLED.key] == "1",
         verified_fingerprint=values[VERIFIED_FINGERPRINT.key],
+        certificate_pem=values[CERTIFICATE.key],
+        private_key_pem=values[CERTIFICATE_KEY.key],
+        secret_expired_fingerprint=values[SECRET_EXPIRED_FINGERPRINT.key],
     )
+
+
+def remember_secret_expired(config: MicrosoftConfig) -> None:
+    """Microsoft answered AADSTS7000222 for this configuration's secret: keep it, so that
+    administrators see an alert until the secret (or the credential) changes."""
+    if config.secret_expired_fingerprint != config.fingerprint:
+        set_option(SECRET_EXPIRED_FINGERPRINT, config.fingerprint, AnonymousUser())
 
 
 def office365_enabled() -> bool:

@@ -17,6 +17,10 @@ from inboxbridge.lib.redact import redact
 RECONNECT = "Click Reconnect (or Connect) to sign in to the mailbox again."
 # Refusals after which only a new sign-in helps: the refresh token expired, unused or revoked.
 GRANT_REVOKED_CODES = frozenset({70008, 700082, 50173})
+SECRET_EXPIRED = 7000222
+CERTIFICATE_FIX = ("Upload this certificate's public part (the .cer download on the Microsoft Settings page) "
+                   "under Certificates & secrets > Certificates of the app registration in Azure, or upload the "
+                   "certificate Azure holds here.")
 EXPLANATIONS: dict[int, tuple[str, str]] = {
     50011: ("The Redirect URI sent does not match the ones registered for the application.",
             "Copy the Redirect URI shown on the Microsoft Settings page into the app registration's "
@@ -33,8 +37,13 @@ EXPLANATIONS: dict[int, tuple[str, str]] = {
              "Check the Application (client) ID and the Directory (tenant) ID against the app's Overview."),
     7000215: ("The client secret is wrong.",
               "Paste the secret's Value (not its Secret ID) from Certificates & secrets."),
-    7000222: ("The client secret has expired.",
-              "Create a new client secret in Azure and save it here."),
+    SECRET_EXPIRED: ("The client secret has expired, so no mailbox can sign in or refresh its access any more.",
+                     "Create a new client secret under Certificates & secrets in Azure and save its Value here, "
+                     "or switch to a certificate (Microsoft's recommendation)."),
+    700027: ("Microsoft could not verify the application's certificate: the app registration does not hold "
+             "this certificate, or the signature does not match it.", CERTIFICATE_FIX),
+    700024: ("The application's signed credential (client assertion) is outside its validity time.",
+             "Check this server's clock; it must be within a few minutes of the correct time."),
     70008: ("The authorization has expired.", RECONNECT),
     700082: ("The refresh token expired after a long time without use.", RECONNECT),
     50173: ("The grant was revoked, for example because the password was changed.", RECONNECT),

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from inboxbridge.microsoft import certificates
+
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DOMAIN = re.compile(r"^(?=.{4,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
 MULTI_TENANT = {"organizations", "common"}
@@ -63,3 +65,38 @@ def tenant_warning(tenant: str) -> str:
             "AADSTS50194 here: use your Directory (tenant) ID instead."
         )
     return ""
+
+
+class CertificateUploadForm(forms.Form):
+    certificate_file = forms.FileField(label="Certificate file (.pem, .pfx or .p12)")
+    certificate_password = forms.CharField(
+        label="PKCS#12 password", required=False, max_length=256, strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("certificate_file")
+        if upload is None:
+            return data
+        if upload.size > certificates.MAX_UPLOAD_BYTES:
+            self.add_error("certificate_file", "This file is too large for a certificate and its key.")
+            return data
+        content = upload.read()
+        try:
+            # A PEM file is text with BEGIN lines; anything else is read as PKCS#12 (binary).
+            if b"-----BEGIN" in content:
+                data["credential"] = certificates.from_pem(content)
+            else:
+                data["credential"] = certificates.from_pkcs12(content, data.get("certificate_password", ""))
+        except certificates.CertificateError as error:
+            self.add_error("certificate_file", str(error))
+        return data
+
+
+class CertificateGenerateForm(forms.Form):
+    common_name = forms.CharField(label="Subject (CN)", max_length=64, initial="inboxbridge")
+    validity_days = forms.IntegerField(
+        label="Valid for (days)", min_value=1, max_value=certificates.MAX_VALIDITY_DAYS,
+        initial=certificates.DEFAULT_VALIDITY_DAYS,
+    )

@@ -16,4 +16,8 @@ urlpatterns = [
     path(f"{SETTINGS}enable", views.enable_email_sync, name="enable"),
     path(f"{SETTINGS}disable", views.disable_email_sync, name="disable"),
     path(f"{SETTINGS}admin-consent", views.admin_consent, name="admin-consent"),
+    path(f"{SETTINGS}certificate/upload", views.upload_certificate, name="certificate-upload"),
+    path(f"{SETTINGS}certificate/generate", views.generate_certificate, name="certificate-generate"),
+    path(f"{SETTINGS}certificate/remove", views.remove_certificate, name="certificate-remove"),
+    path(f"{SETTINGS}certificate/download.<str:fmt>", views.download_certificate, name="certificate-download"),
 ]

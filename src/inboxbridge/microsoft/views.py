@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from inboxbridge.accounts.permissions import admin_required
 from inboxbridge.configuration import store
-from inboxbridge.microsoft import actions, flows
+from inboxbridge.microsoft import actions, certificates, flows
 from inboxbridge.microsoft.config import CREDENTIALS, load_config, mail_scopes, required_permissions
 from inboxbridge.microsoft.errors import MicrosoftError
-from inboxbridge.microsoft.forms import MicrosoftSettingsForm, tenant_warning
+from inboxbridge.microsoft.forms import (
+    CertificateGenerateForm,
+    CertificateUploadForm,
+    MicrosoftSettingsForm,
+    tenant_warning,
+)
 from inboxbridge.microsoft.settings_flows import ADMIN_CONSENT, INTEGRATION_CHECK, SETTINGS_PAGE
 
 logger = logging.getLogger(__name__)
@@ -89,10 +94,23 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     else:
         config = load_config()
         form = MicrosoftSettingsForm(initial={"client_id": config.client_id, "tenant_id": config.tenant_id})
+    return _page(request, form=form)
+
+
+def _page(
+    request: HttpRequest,
+    *,
+    form: MicrosoftSettingsForm | None = None,
+    upload_form: CertificateUploadForm | None = None,
+    generate_form: CertificateGenerateForm | None = None,
+) -> HttpResponse:
     config = load_config()
     uri = flows.redirect_uri(request)
     context = {
-        "form": form,
+        "form": form or MicrosoftSettingsForm(initial={"client_id": config.client_id, "tenant_id": config.tenant_id}),
+        "upload_form": upload_form or CertificateUploadForm(),
+        "generate_form": generate_form or CertificateGenerateForm(),
+        "certificate": certificates.describe(config.certificate_pem) if config.uses_certificate else None,
         "config": config,
         "redirect_uri": uri,
         "redirect_uri_problem": _redirect_uri_problem(uri),
@@ -102,7 +120,60 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "tenant_warning": tenant_warning(config.tenant_id),
         "permissions": required_permissions(),
     }
-    return render(request, "microsoft/settings.html", context)
+    # A refused certificate upload or generation answers 400; the settings form keeps its 200.
+    status = 400 if any(f is not None and f.errors for f in (upload_form, generate_form)) else 200
+    return render(request, "microsoft/settings.html", context, status=status)
+
+
+@admin_required
+@require_POST
+def upload_certificate(request: HttpRequest) -> HttpResponse:
+    upload_form = CertificateUploadForm(request.POST, request.FILES)
+    if not upload_form.is_valid():
+        return _page(request, upload_form=upload_form)
+    info = actions.save_certificate(request.user, upload_form.cleaned_data["credential"], how="uploaded")
+    messages.success(request, f"Certificate saved (thumbprint {info.sha1_thumbprint}): it is used instead of the "
+                              "client secret from now on. Click Enable to check it with Microsoft.")
+    return redirect(SETTINGS_PAGE)
+
+
+@admin_required
+@require_POST
+def generate_certificate(request: HttpRequest) -> HttpResponse:
+    generate_form = CertificateGenerateForm(request.POST)
+    if not generate_form.is_valid():
+        return _page(request, generate_form=generate_form)
+    data = generate_form.cleaned_data
+    credential = certificates.generate(data["common_name"], data["validity_days"])
+    info = actions.save_certificate(request.user, credential, how="generated")
+    messages.success(request, f"A key pair was generated (thumbprint {info.sha1_thumbprint}). Download the public "
+                              "certificate and upload it under Certificates & secrets > Certificates in Azure, "
+                              "then click Enable.")
+    return redirect(SETTINGS_PAGE)
+
+
+@admin_required
+@require_GET
+def download_certificate(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The public certificate only (.cer is DER, .pem is text): what Azure's upload takes."""
+    config = load_config()
+    if fmt not in ("cer", "pem") or not config.uses_certificate:
+        raise Http404("No certificate is configured.")
+    if fmt == "cer":
+        body, content_type = certificates.public_der(config.certificate_pem), "application/pkix-cert"
+    else:
+        body, content_type = config.certificate_pem.encode("ascii"), "application/x-pem-file"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="inboxbridge-{config.client_id or "app"}.{fmt}"'
+    return response
+
+
+@admin_required
+@require_POST
+def remove_certificate(request: HttpRequest) -> HttpResponse:
+    if actions.remove_certificate(request.user):
+        messages.warning(request, "The certificate was removed: the client secret is used again.")
+    return redirect(SETTINGS_PAGE)
 
 
 @admin_required
@@ -111,7 +182,8 @@ def enable_email_sync(request: HttpRequest) -> HttpResponse:
     """Enable: one sign-in at Microsoft proves the settings (settings_flows finishes it)."""
     config = load_config()
     if not config.is_complete:
-        messages.error(request, "Save the Application (client) ID, Client Secret and Directory (tenant) ID first.")
+        messages.error(request, "Save the Application (client) ID, a Client Secret or certificate, and the "
+                                "Directory (tenant) ID first.")
         return redirect(SETTINGS_PAGE)
     return flows.start(request, INTEGRATION_CHECK, mail_scopes(), failure_page=SETTINGS_PAGE,
                        failure="Authorization could not start.", config=config, fingerprint=config.fingerprint)

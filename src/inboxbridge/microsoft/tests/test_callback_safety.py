@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 from django.test import Client
@@ -15,13 +14,6 @@ from inboxbridge.microsoft.config import CLIENT_SECRET, load_config
 
 pytestmark = pytest.mark.django_db
 CALLBACK = reverse("microsoft:callback")
-
-
-@pytest.fixture
-def ms_user(identity):
-    email = f"admin-{uuid.uuid4().hex[:8]}@example.test"
-    identity.add_user(email, "pw-1", name="Admin")
-    return email
 
 
 def start_enable(client: Client, identity, email: str) -> dict[str, str]:
