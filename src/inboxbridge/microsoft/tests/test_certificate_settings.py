@@ -11,8 +11,9 @@ from django.db import connection
 from django.urls import reverse
 
 from inboxbridge.accounts.models import AuditEvent
+from inboxbridge.configuration.actions import set_option
 from inboxbridge.microsoft import actions, certificates
-from inboxbridge.microsoft.config import CERTIFICATE_KEY, load_config
+from inboxbridge.microsoft.config import CERTIFICATE, CERTIFICATE_KEY, load_config
 from inboxbridge.microsoft.tests.certificate_helpers import (
     cert_pem,
     certificate,
@@ -191,3 +192,12 @@ def test_a_certificate_with_more_than_30_days_left_raises_no_alert(client, admin
     actions.save_certificate(admin_user, certificates.generate("x", 45), how="generated")
     client.force_login(admin_user)
     assert "microsoft-credential-alert" not in client.get(PAGE).content.decode()
+
+
+def test_a_certificate_that_has_expired_since_it_was_saved_alerts_staff_that_mail_stopped(client, admin_user):
+    key = rsa_key()
+    set_option(CERTIFICATE, cert_pem(certificate(key, days_left=-1)).decode(), admin_user)
+    set_option(CERTIFICATE_KEY, key_pem(key).decode(), admin_user)
+    client.force_login(admin_user)
+    body = client.get(PAGE).content.decode()
+    assert "certificate expired on" in body and "can no longer sign in" in body

@@ -59,3 +59,12 @@ def test_exchange_refusing_smtp_auth_is_told_apart_from_a_bad_token() -> None:
         smtp_auth_disabled_text("ann@example.test")
     assert sending_limit_reached("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException")
     assert not sending_limit_reached("550 5.1.1 User unknown")
+
+
+def test_credential_refusals_say_what_to_do() -> None:
+    expired = from_result({"error": "invalid_client", "error_codes": [7000222]})
+    assert "secret has expired" in expired.message and "certificate" in expired.message
+    unknown_key = from_result({"error": "invalid_client", "error_codes": [700027]})
+    assert "Certificates & secrets > Certificates" in unknown_key.message
+    stale = from_result({"error": "invalid_client", "error_codes": [700024]})
+    assert "clock" in stale.message
