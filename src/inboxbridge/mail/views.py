@@ -66,7 +66,8 @@ def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpRespon
         "folder": folder,
         "folders": queries.folder_list(request.user, chosen),
         "unread_count": queries.unread_count(request.user, chosen),
-        "switcher": switcher if len(switcher) > 1 else [],
+        # Shown once there is something to switch to: a system mailbox, or more than one mailbox.
+        "switcher": switcher if len(switcher) > 1 or any(m.is_system for m in switcher) else [],
         "chosen": chosen,
         "here": request.get_full_path(),
         "time_zone": timezone.get_current_timezone_name(),

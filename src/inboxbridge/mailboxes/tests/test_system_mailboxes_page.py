@@ -3,6 +3,8 @@ and delete system mailboxes, with a unique label and address, and choose who may
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -98,22 +100,23 @@ def test_deleting_keeps_or_deletes_its_mail_in_the_background(client, admin, cho
 def test_a_system_mailbox_of_type_other_syncs_from_the_mail_server_for_its_role(
         client, admin, mail_stack, identity, settings, django_user_model):
     settings.CA_BUNDLE = str(identity.ca_file)
-    password = mail_stack.add_user("support@example.test")
-    mail_stack.deliver(message("Printer on fire"), to="support@example.test")
+    address = f"support-{uuid.uuid4().hex[:6]}@example.test"  # the mail server lives for the whole session
+    password = mail_stack.add_user(address)
+    mail_stack.deliver(message("Printer on fire"), to=address)
     role = Group.objects.create(name="Support team")
-    client.post(ADD, {"label": "Support", "email_address": "support@example.test", "account_type": "other",
+    client.post(ADD, {"label": "Support", "email_address": address, "account_type": "other",
                       "authorized_roles": [role.pk]})
     mailbox = Mailbox.objects.get(label="Support")
     page = reverse("mailbox-settings:system-mailbox", args=[mailbox.pk])
     other = reverse("mailbox-settings:system-mailbox-other", args=[mailbox.pk])
     form = {"imap_host": mail_stack.host, "imap_port": mail_stack.imaps_port, "imap_ssl": "on",
             "smtp_host": mail_stack.host, "smtp_port": mail_stack.submission_port, "smtp_security": "starttls",
-            "username": "support@example.test", "password": "wrong"}
+            "username": address, "password": "wrong"}
     refused = client.post(other, form)
     assert refused.status_code == 400 and "IMAP check failed" in refused.content.decode()
     assert "checked and saved" in client.post(other, {**form, "password": password}, follow=True).content.decode()
     mailbox.refresh_from_db()
-    assert mailbox.password == password and mailbox.email_address == "support@example.test"
+    assert mailbox.password == password and mailbox.email_address == address
     assert password not in client.get(page).content.decode()
 
     retrieved = client.post(reverse("mailbox-settings:system-mailbox-retrieve-folders", args=[mailbox.pk]),
