@@ -224,6 +224,29 @@ def save_system_other_account(actor: User, mailbox: Mailbox, **fields: object) -
     return locked
 
 
+class WrongAccount(ValueError):
+    """Microsoft's sign-in was another account than the system mailbox's address."""
+
+
+@transaction.atomic
+def connect_system_office365_mailbox(actor: User, mailbox_id: int, identity: SignedInIdentity, token_cache: str,
+                                     fingerprint: str) -> Mailbox:
+    """Connect a system mailbox of type Office 365 to its own account; the sign-in must be that
+    mailbox (an administrator's own account would otherwise read their mail into it)."""
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox_id, owner__isnull=True, active=True)
+    if identity.username.lower() != mailbox.email_address.lower():
+        raise WrongAccount(f"Microsoft signed in {identity.username or 'an account without a name'}, not "
+                           f"{mailbox.email_address}: sign in as the mailbox itself.")
+    mailbox.ms_oid, mailbox.ms_tid, mailbox.ms_home_account_id = identity.oid, identity.tid, identity.home_account_id
+    mailbox.token_cache, mailbox.token_fingerprint = token_cache, fingerprint
+    mailbox.needs_reconnect, mailbox.reconnect_reason, mailbox.sync_enabled = False, "", True
+    mailbox.failure_count = 0
+    mailbox.next_sync_at = timezone.now()
+    mailbox.save()
+    record_audit_event(actor, "system_mailbox.connected", mailbox.email_address, label=mailbox.label)
+    return mailbox
+
+
 @transaction.atomic
 def delete_system_mailbox(actor: User, mailbox: Mailbox, *, delete_mail: bool) -> Saved:
     """Stop a system mailbox for good. Kept mail stays readable to the same people; deleted mail

@@ -15,6 +15,8 @@ urlpatterns = [
     path("email-configuration/system-mailboxes/<int:pk>/", system_views.edit_system_mailbox, name="system-mailbox"),
     path("email-configuration/system-mailboxes/<int:pk>/delete", system_views.delete_system_mailbox,
          name="delete-system-mailbox"),
+    path("email-configuration/system-mailboxes/<int:pk>/connect", system_views.connect_system_mailbox,
+         name="system-mailbox-connect"),
     path("email-configuration/system-mailboxes/<int:pk>/other", system_views.save_system_other,
          name="system-mailbox-other"),
     path("email-configuration/system-mailboxes/<int:pk>/folders/retrieve", system_views.retrieve_system_folders,

@@ -6,14 +6,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from inboxbridge.accounts.permissions import admin_required
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.mailboxes import actions, server_policy, views
+from inboxbridge.mailboxes.flows import SYSTEM_CONNECT
 from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, SystemMailboxForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tasks import purge_on_commit
+from inboxbridge.microsoft import flows
+from inboxbridge.microsoft.config import load_config, mail_scopes
 
 LIST = "mailbox-settings:system-mailboxes"
 OTHER_FIELDS = ("imap_host", "imap_port", "imap_ssl", "smtp_host", "smtp_port", "smtp_security", "username")
@@ -49,15 +53,18 @@ def _page(request: AuthenticatedRequest, mailbox: Mailbox, form: SystemMailboxFo
     """The edit page: General, Synchronization Settings (the pieces of a user's own Email
     Configuration page), Access Management."""
     context: dict[str, object] = {"form": form, "mailbox": mailbox}
-    if mailbox.pk and mailbox.account_type == Mailbox.AccountType.OTHER:
-        initial = {name: getattr(mailbox, name) for name in OTHER_FIELDS}
+    if mailbox.pk:
         folders = list(mailbox.folders.filter(exists_on_server=True))
         context |= {
-            "other_form": other_form or OtherAccountForm(initial={**initial, "email_address": mailbox.email_address}),
-            "allowed_servers": server_policy.allowed_patterns(),
             "folder_form": FolderSelectionForm(folders=folders, initial={
                 "folders": [f.pk for f in folders if f.selected], "initial_sync_days": mailbox.initial_sync_days}),
             "folder_rows": [(f, folder_depth(f)) for f in folders],
+        }
+    if mailbox.pk and mailbox.account_type == Mailbox.AccountType.OTHER:
+        initial = {name: getattr(mailbox, name) for name in OTHER_FIELDS}
+        context |= {
+            "other_form": other_form or OtherAccountForm(initial={**initial, "email_address": mailbox.email_address}),
+            "allowed_servers": server_policy.allowed_patterns(),
         }
     return render(request, "mailboxes/system_mailbox.html", context, status=status)
 
@@ -103,3 +110,19 @@ def delete_system_mailbox(request: AuthenticatedRequest, pk: int) -> HttpRespons
         "Its synced mail is being deleted in the background." if delete_mail
         else "Its synced mail was kept for the people who could read it."))
     return redirect(LIST)
+
+
+@admin_required
+@require_POST
+def connect_system_mailbox(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Office 365: Connect = sign in at Microsoft as the mailbox's own account, through the one
+    Redirect URI; the flow carries the mailbox's id and only an administrator may finish it."""
+    mailbox = _system_mailbox(pk)
+    page = reverse("mailbox-settings:system-mailbox", args=[pk])
+    config = load_config()
+    if not config.email_sync_enabled:
+        messages.error(request, "Office 365 is not available: enable it in Microsoft Settings first.")
+        return redirect(page)
+    return flows.start(request, SYSTEM_CONNECT, mail_scopes(), failure_page=page,
+                       failure="Could not start the connection.", login_hint=mailbox.email_address, config=config,
+                       mailbox_id=mailbox.pk)
