@@ -367,7 +367,7 @@ def engine_role(action: str, port: int, variant: str = "") -> None:
         from inboxbridge.mailserver.imap import list_folders
 
         call_command("migrate", verbosity=0)
-        mailbox = Mailbox.objects.create(email_address=USER, account_type=Mailbox.AccountType.OTHER,
+        mailbox = Mailbox.objects.create(label="Bench", email_address=USER, account_type=Mailbox.AccountType.OTHER,
                                          imap_host="127.0.0.1", imap_port=port, imap_ssl=True, username=USER,
                                          password=PASSWORD)
         remote = list_folders(imap_login(mailbox))

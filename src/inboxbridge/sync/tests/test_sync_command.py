@@ -37,7 +37,7 @@ def test_sync_prints_a_summary(sync_case: SyncCase, capsys: pytest.CaptureFixtur
 @pytest.mark.mailserver
 def test_failed_mailbox_gives_exit_code_1_and_the_reason(sync_case: SyncCase,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    broken = Mailbox.objects.create(email_address="nobody@example.test", account_type="other",
+    broken = Mailbox.objects.create(label="Nobody", email_address="nobody@example.test", account_type="other",
                                     imap_host="127.0.0.1", imap_port=1, imap_ssl=False, password="x")
 
     assert main(["sync", "--mailbox", str(sync_case.mailbox.pk), "--mailbox", str(broken.pk)]) == 1
@@ -58,7 +58,7 @@ def test_unknown_mailbox_and_missing_arguments(capsys: pytest.CaptureFixture[str
 
 
 def test_mailbox_held_by_a_worker_is_left_alone(capsys: pytest.CaptureFixture[str], settings: Any) -> None:
-    mailbox = Mailbox.objects.create(email_address="busy@example.test", account_type="other",
+    mailbox = Mailbox.objects.create(label="Busy", email_address="busy@example.test", account_type="other",
                                      imap_host="127.0.0.1", imap_port=1, password="x", lease_owner="worker-1/abc",
                                      lease_expires_at=timezone.now() + timedelta(minutes=5))
     assert main(["sync", "--mailbox", str(mailbox.pk)]) == 1
@@ -66,9 +66,9 @@ def test_mailbox_held_by_a_worker_is_left_alone(capsys: pytest.CaptureFixture[st
 
 
 def test_mailboxes_that_cannot_sync_say_why(capsys: pytest.CaptureFixture[str]) -> None:
-    revoked = Mailbox.objects.create(email_address="revoked@example.test", account_type="other",
+    revoked = Mailbox.objects.create(label="Revoked", email_address="revoked@example.test", account_type="other",
                                      imap_host="127.0.0.1", imap_port=1, password="x", needs_reconnect=True)
-    paused = Mailbox.objects.create(email_address="paused@example.test", account_type="other",
+    paused = Mailbox.objects.create(label="Paused", email_address="paused@example.test", account_type="other",
                                     imap_host="127.0.0.1", imap_port=1, password="x", sync_enabled=False)
     assert main(["sync", "--mailbox", str(revoked.pk), "--mailbox", str(paused.pk)]) == 1
     err = capsys.readouterr().err
