@@ -47,7 +47,8 @@ _READER_SITES = {"same-origin", "none"}
 @require_GET
 @in_browser_time_zone
 def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpResponse:
-    folder = get_object_or_404(queries.visible_folders(request.user), pk=folder_id) if folder_id else None
+    folder = (get_object_or_404(queries.visible_folders(request.user).select_related("mailbox"), pk=folder_id)
+              if folder_id else None)  # its mailbox is the chosen one below
     form = ListForm(request.GET)
     # The mailbox switcher: a mailbox the user may not see answers 404, like its mail.
     chosen = get_object_or_404(visible_mailboxes(request.user), pk=form.mailbox_id) if form.mailbox_id else None
