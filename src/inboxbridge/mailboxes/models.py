@@ -13,6 +13,11 @@ class Mailbox(models.Model):
 
     class AccountType(models.TextChoices):
         OFFICE365 = "office365", "Office 365"
+        # A shared mailbox opened with the token of a person who holds Full Access on it (Exchange's
+        # delegation); they send as it with Send As.
+        OFFICE365_SHARED = "office365_shared", "Office 365 shared mailbox (delegate)"
+        # The application's own credential (client credentials), granted the mailbox in Exchange.
+        OFFICE365_APP = "office365_app", "Office 365 (app-only)"
         OTHER = "other", "Other"
 
     class State(models.TextChoices):
@@ -37,6 +42,13 @@ class Mailbox(models.Model):
     ms_home_account_id = models.CharField(max_length=140, blank=True)
     token_cache = EncryptedTextField(blank=True)
     token_fingerprint = models.CharField(max_length=64, blank=True)
+    # Who signed in at Microsoft for the mailbox (the delegate of a shared mailbox; the mailbox's
+    # own account otherwise), and which user of ours did it: a delegate's authorization ends when
+    # that person leaves, and the mailbox is then reconnected with another delegate.
+    signed_in_as = models.CharField(max_length=320, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     # Other: IMAP and SMTP with a password.
     imap_host = models.CharField(max_length=255, blank=True)
@@ -50,6 +62,11 @@ class Mailbox(models.Model):
 
     # None = all mail; N = only the last N days on the first sync of a folder.
     initial_sync_days = models.PositiveIntegerField(null=True, blank=True)
+    # Mail from this day on is synced (a system mailbox starts at the day it was set up unless an
+    # earlier date is picked); None = as initial_sync_days says.
+    sync_from = models.DateField(null=True, blank=True)
+    # The folder a sent message's copy is filed in ("" = the server's \Sent folder, or one named Sent).
+    sent_folder_name = models.CharField(max_length=1000, blank=True)
 
     sync_enabled = models.BooleanField(default=True)
     needs_reconnect = models.BooleanField(default=False)
@@ -79,8 +96,11 @@ class Mailbox(models.Model):
 
     class Meta:
         constraints = [
+            # A user may connect several mailboxes (their own, shared ones they delegate for), each once.
             models.UniqueConstraint(
-                fields=["owner"], condition=Q(active=True, owner__isnull=False), name="one_active_mailbox_per_user"
+                fields=["owner", "email_address"], condition=Q(active=True, owner__isnull=False),
+                name="unique_user_mailbox_email",
+                violation_error_message="You have already connected this mailbox.",
             ),
             models.CheckConstraint(condition=Q(owner__isnull=False) | ~Q(label=""), name="system_mailbox_has_label"),
             # Among the system mailboxes in use; a deleted one whose mail was kept frees its label and address.
@@ -94,6 +114,7 @@ class Mailbox(models.Model):
                 violation_error_message="A system mailbox with this email address already exists.",
             ),
         ]
+        permissions = [("receive_mailbox_alerts", "Can receive mailbox alerts")]
 
     def __str__(self) -> str:
         return self.label or self.email_address
@@ -101,6 +122,14 @@ class Mailbox(models.Model):
     @property
     def is_system(self) -> bool:
         return self.owner_id is None
+
+    @property
+    def is_office365(self) -> bool:
+        return self.account_type in OFFICE365_KINDS
+
+
+OFFICE365_KINDS = frozenset({Mailbox.AccountType.OFFICE365, Mailbox.AccountType.OFFICE365_SHARED,
+                             Mailbox.AccountType.OFFICE365_APP})
 
 
 class Folder(models.Model):
