@@ -292,6 +292,9 @@ SYNC_LEASE_SECONDS = env_int("INBOXBRIDGE_SYNC_LEASE", 5 * 60)
 # Syncs of at least this many messages parse in a helper process while the main one writes.
 SYNC_PARALLEL_MIN_MESSAGES = env_int("INBOXBRIDGE_SYNC_PARALLEL_MIN_MESSAGES", 300)
 SYNC_CONNECTIONS = env_int("INBOXBRIDGE_SYNC_CONNECTIONS", 2)
+# A system mailbox whose sync failed this many times in a row (with the back-off, about half an hour at
+# the defaults) alerts its administrators and alert recipients (mailboxes/alerts.py); below 1 fails E007.
+MAILBOX_ALERT_AFTER_FAILURES = env_int("INBOXBRIDGE_MAILBOX_ALERT_AFTER_FAILURES", 5, minimum=1)
 
 # --- Background tasks ------------------------------------------------------------------------------
 # database: django-tasks-db, the embedded default (SQLite or PostgreSQL); redis: RQ through

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from inboxbridge.accounts.permissions import admin_required
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.mailboxes import actions, server_policy, views
+from inboxbridge.mailboxes.alerts import alert_of
 from inboxbridge.mailboxes.flows import SYSTEM_CONNECT
 from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, SystemMailboxForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
@@ -30,7 +31,8 @@ def _system_mailbox(pk: int) -> Mailbox:
 @admin_required
 def system_mailboxes(request: AuthenticatedRequest) -> HttpResponse:
     mailboxes = Mailbox.objects.filter(owner__isnull=True, active=True).order_by("label")
-    return render(request, "mailboxes/system_mailboxes.html", {"mailboxes": mailboxes})
+    rows = [(mailbox, alert_of(mailbox, for_admin=True)) for mailbox in mailboxes]
+    return render(request, "mailboxes/system_mailboxes.html", {"rows": rows})
 
 
 @admin_required
