@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
@@ -169,20 +169,30 @@ def update_folders(mailbox: Mailbox, remote: Iterable[tuple[str, str, str, str]]
 
 
 @transaction.atomic
-def select_folders(user: User, mailbox: Mailbox, folder_ids: Iterable[int],
-                   initial_sync_days: int | None) -> None:
+def select_folders(user: User, mailbox: Mailbox, folder_ids: Iterable[int], initial_sync_days: int | None = None,
+                   *, sync_from: date | None = None, sent_folder_name: str | None = None) -> None:
+    """Save which folders sync, from when (`sync_from` a day, or `initial_sync_days` back from
+    today, or neither: all mail) and where sent mail's copy goes (None: unchanged; "": automatic).
+    The start applies to folders not synced yet; a folder already synced keeps its mail."""
     ids = set(folder_ids)
-    today = timezone.now().date()
+    today = timezone.localdate()
+    since = sync_from or (today - timedelta(days=initial_sync_days) if initial_sync_days else None)
     for folder in Folder.objects.select_for_update().filter(mailbox=mailbox):
         selected = folder.pk in ids
-        if selected and not folder.selected and folder.last_uid == 0:
-            folder.sync_since = today - timedelta(days=initial_sync_days) if initial_sync_days else None
+        # Never synced: newly ticked, or ticked before but its first sync has not run yet.
+        if selected and folder.last_uid == 0 and (not folder.selected or folder.uidvalidity is None):
+            folder.sync_since = since
         folder.selected = selected
         folder.save(update_fields=["selected", "sync_since"])
-    mailbox.initial_sync_days = initial_sync_days
+    mailbox.initial_sync_days, mailbox.sync_from = (None, sync_from) if sync_from else (initial_sync_days, None)
+    fields = ["initial_sync_days", "sync_from", "next_sync_at"]
+    if sent_folder_name is not None:
+        mailbox.sent_folder_name = sent_folder_name
+        fields.append("sent_folder_name")
     mailbox.next_sync_at = timezone.now()
-    mailbox.save(update_fields=["initial_sync_days", "next_sync_at"])
-    record_audit_event(user, "mailbox.folders_selected", mailbox.email_address, folders=len(ids))
+    mailbox.save(update_fields=fields)
+    record_audit_event(user, "mailbox.folders_selected", mailbox.email_address, folders=len(ids),
+                       sync_from=str(since or "all mail"), sent_folder=mailbox.sent_folder_name or "automatic")
 
 
 def save_other_accounts_settings(actor: User, *, enabled: bool, allowed_hosts: list[str]) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from inboxbridge.lib import netguard
 from inboxbridge.mailboxes import server_policy
@@ -83,18 +84,83 @@ def _servers(mailbox: Mailbox) -> tuple[object, ...]:
             mailbox.smtp_security or "starttls")
 
 
-class FolderSelectionForm(forms.Form):
-    initial_sync_days = forms.TypedChoiceField(
-        label="Initial sync", choices=WINDOW_CHOICES, required=False, coerce=int, empty_value=None
-    )
+# "Sync mail from", one choice for every kind of mailbox: all mail, the last N days, a date typed
+# below, and for a system mailbox the day it was set up (its default: a shared mailbox added today
+# does not pull in years of mail unless an administrator picks an earlier date or all mail).
+SYNC_ALL, SYNC_SETUP, SYNC_DATE = "all", "setup", "date"
 
-    def __init__(self, *args: object, folders: list[Folder], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+class FolderSelectionForm(forms.Form):
+    """The folders of one mailbox to synchronize, from when their mail is synced and which folder
+    keeps the copies of sent mail. `folders` are the mailbox's folders on the server; `mailbox`
+    defaults to theirs. Fields the caller leaves out of `initial` show the mailbox's saved choices."""
+
+    sync_from_date = forms.DateField(label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, folders: list[Folder], mailbox: Mailbox | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.folders = folders
+        self.mailbox = mailbox or (folders[0].mailbox if folders else None)
         self.fields["folders"] = forms.TypedMultipleChoiceField(
-            choices=[(f.pk, f.display_name) for f in folders], coerce=int, required=False,
+            label="Folders", choices=[(f.pk, f.display_name) for f in folders], coerce=int, required=False,
             widget=forms.CheckboxSelectMultiple,
         )
+        self.setup_day = (timezone.localdate(self.mailbox.created_at)
+                          if self.mailbox is not None and self.mailbox.is_system and self.mailbox.created_at else None)
+        setup = [(SYNC_SETUP, f"The day it was set up ({self.setup_day:%Y-%m-%d})")] if self.setup_day else []
+        # Not required: a form without it (an older page) keeps the mailbox's saved choice.
+        self.fields["sync_start"] = forms.ChoiceField(label="Sync mail from", required=False, choices=[
+            *setup, (SYNC_ALL, "All mail"), *((days, label) for days, label in WINDOW_CHOICES if days),
+            (SYNC_DATE, "The date below")])
+        automatic = next((f.display_name for f in folders if f.special_use.lower() == "\\sent"), "")
+        self.fields["sent_folder"] = forms.ChoiceField(label="Sent folder", required=False, choices=[
+            ("", f"Automatic ({automatic})" if automatic else "Automatic (the folder named Sent Items or Sent)"),
+            *((f.name, f.display_name) for f in folders),
+        ])
+        for name, value in self._saved().items():
+            self.initial.setdefault(name, value)
+
+    def _saved(self) -> dict[str, object]:
+        """The mailbox's choices as this form shows them."""
+        mailbox = self.mailbox
+        if mailbox is None:
+            return {"sync_start": SYNC_ALL}
+        names = {f.name for f in self.folders}
+        sent = mailbox.sent_folder_name if mailbox.sent_folder_name in names else next(
+            (f.name for f in self.folders if f.special_use.lower() == "\\sent"), "")
+        saved: dict[str, object] = {"sent_folder": sent}
+        if mailbox.sync_from:
+            if mailbox.sync_from == self.setup_day:
+                return saved | {"sync_start": SYNC_SETUP}
+            return saved | {"sync_start": SYNC_DATE, "sync_from_date": mailbox.sync_from}
+        if mailbox.initial_sync_days:
+            return saved | {"sync_start": str(mailbox.initial_sync_days)}
+        # Nothing saved: a system mailbox whose folders were never chosen starts at its setup; once
+        # chosen with nothing saved, the administrator picked all mail.
+        never_chosen = not any(f.selected or f.last_uid for f in self.folders)
+        return saved | {"sync_start": SYNC_SETUP if self.setup_day and never_chosen else SYNC_ALL}
+
+    def clean(self) -> dict[str, Any]:
+        """Adds what select_folders takes: initial_sync_days (N days) or sync_from (a day), or
+        neither (all mail)."""
+        data = super().clean() or {}
+        start, day = data.get("sync_start") or str(self.initial["sync_start"]), data.get("sync_from_date")
+        if start == SYNC_DATE and day is None:
+            self.add_error("sync_from_date", "Enter the date to sync mail from, or choose another option.")
+        elif start != SYNC_DATE and day is not None:
+            self.add_error("sync_from_date", f"You entered {day:%Y-%m-%d}: choose “The date below” in Sync mail "
+                                             "from to use it, or clear the date.")
+        elif day is not None and day > timezone.localdate():
+            self.add_error("sync_from_date", "The date is in the future: no mail would be synced until then.")
+        data["initial_sync_days"] = int(start) if start.isdigit() else None
+        data["sync_from"] = day if start == SYNC_DATE else self.setup_day if start == SYNC_SETUP else None
+        return data
+
+    def refusal(self) -> str:
+        """What was wrong with the submitted choices, in one sentence per problem."""
+        problems = [f"{self.fields[name].label}: {error}" if name in self.fields else str(error)
+                    for name, errors in self.errors.items() for error in errors]
+        return "The folder selection was not saved. " + " ".join(problems)
 
 
 def folder_depth(folder: Folder) -> int:

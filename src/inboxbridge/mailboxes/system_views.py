@@ -58,8 +58,8 @@ def _page(request: AuthenticatedRequest, mailbox: Mailbox, form: SystemMailboxFo
     if mailbox.pk:
         folders = list(mailbox.folders.filter(exists_on_server=True))
         context |= {
-            "folder_form": FolderSelectionForm(folders=folders, initial={
-                "folders": [f.pk for f in folders if f.selected], "initial_sync_days": mailbox.initial_sync_days}),
+            "folder_form": FolderSelectionForm(folders=folders, mailbox=mailbox,
+                                               initial={"folders": [f.pk for f in folders if f.selected]}),
             "folder_rows": [(f, folder_depth(f)) for f in folders],
         }
     if mailbox.pk and mailbox.account_type == Mailbox.AccountType.OTHER:

@@ -170,12 +170,15 @@ def save_folders(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def save_folders_of(request: AuthenticatedRequest, mailbox: Mailbox, done: HttpResponse) -> HttpResponse:
-    """The folder checkboxes and initial sync window of `mailbox`, then answer `done`."""
-    form = FolderSelectionForm(request.POST, folders=list(mailbox.folders.filter(exists_on_server=True)))
+    """The folder checkboxes, the start of the sync and the Sent folder of `mailbox`, then answer `done`."""
+    form = FolderSelectionForm(request.POST, folders=list(mailbox.folders.filter(exists_on_server=True)),
+                               mailbox=mailbox)
     if not form.is_valid():
-        messages.error(request, "Choose folders from the list.")
+        messages.error(request, form.refusal())
         return done
-    actions.select_folders(request.user, mailbox, form.cleaned_data["folders"], form.cleaned_data["initial_sync_days"])
+    data = form.cleaned_data
+    actions.select_folders(request.user, mailbox, data["folders"], data["initial_sync_days"],
+                           sync_from=data["sync_from"], sent_folder_name=data["sent_folder"])
     messages.success(request, "Folder selection saved. Synchronization starts shortly.")
     return done
 

@@ -186,11 +186,19 @@ def save_sent_copy(message: OutgoingMessage) -> None:
 
 
 def _sent_folder(mailbox: Mailbox, login: ServerLogin) -> str | None:
-    """The folder marked \\Sent (SPECIAL-USE), else one named "Sent Items" or "Sent": from the
-    folders the sync knows, else from the server's list."""
+    """The folder chosen for it in the folder selection (Mailbox.sent_folder_name), else the folder
+    marked \\Sent (SPECIAL-USE), else one named "Sent Items" or "Sent": from the folders the sync
+    knows, else from the server's list. A chosen folder gone from the server gives way to the
+    automatic one rather than the copy being lost."""
     known = list(Folder.objects.filter(mailbox=mailbox, exists_on_server=True).values_list("name", "special_use"))
     if not known:
         known = [(folder.name, folder.special_use) for folder in imap.list_folders(login) if folder.selectable]
+    chosen = mailbox.sent_folder_name
+    if chosen:
+        if any(name == chosen for name, _use in known):
+            return chosen
+        logger.warning("The Sent folder chosen for mailbox %s is no longer on the server; the copy goes to the "
+                       "automatic one.", mailbox.pk)
     for name, special_use in known:
         if special_use.lower() == "\\sent":
             return name
