@@ -67,7 +67,7 @@ def alert_of(mailbox: Mailbox, *, for_admin: bool) -> MailboxAlert | None:
         reason = _shown(mailbox.reconnect_reason)
         who = "Microsoft" if mailbox.is_office365 else "The mail server"
         problem = f"{name}: {who} refused its sign-in, so its mail is no longer synchronized." + (
-            f" {who} said: {reason}" if reason else "")
+            f" {who} said: {_sentence(reason)}" if reason else "")
         if not for_admin:
             advice = ("An administrator has to reconnect it; they are alerted too. New mail does not arrive here "
                       "until then.")
@@ -79,7 +79,7 @@ def alert_of(mailbox: Mailbox, *, for_admin: bool) -> MailboxAlert | None:
     elif mailbox.failure_count >= settings.MAILBOX_ALERT_AFTER_FAILURES:
         error = _shown(mailbox.last_error) or "no reason was given"
         problem = (f"{name}: synchronization failed {mailbox.failure_count} times in a row since "
-                   f"{timezone.localtime(began):%Y-%m-%d %H:%M}: {error}")
+                   f"{timezone.localtime(began):%Y-%m-%d %H:%M}: {_sentence(error)}")
         advice = ("Open it to check its settings; the sync keeps retrying meanwhile." if for_admin
                   else "The administrators are alerted too. The sync keeps retrying; new mail arrives once it "
                        "succeeds.")
@@ -122,6 +122,11 @@ def alert_recipients(mailbox: Mailbox) -> list[AbstractBaseUser]:
     candidates = get_user_model().objects.filter(holders, is_active=True).distinct().order_by("pk")
     return [user for user in candidates
             if may_receive_alerts(user) and visible_mailboxes(user).filter(pk=mailbox.pk).exists()]
+
+
+def _sentence(text: str) -> str:
+    """The server's words end a sentence the advice follows."""
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def _shown(text: str) -> str:

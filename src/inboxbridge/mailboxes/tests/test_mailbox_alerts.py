@@ -91,7 +91,7 @@ def test_a_sync_that_keeps_failing_alerts_at_the_threshold_only(client, people, 
     support.save()
     text = banner(client, people["admin"])
     assert "synchronization failed 3 times in a row since" in text and FAILING in text
-    assert "Open it to check its settings" in text
+    assert f"{FAILING}. Open it to check its settings" in text
     [alert] = mailbox_alerts_for(people["member"])
     assert alert.mailbox == support and FAILING in alert.problem and alert.url == ""
     assert "The administrators are alerted too" in alert.advice
