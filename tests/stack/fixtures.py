@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ALLOW_SKIP_ENV = "INBOXBRIDGE_TESTS_ALLOW_SKIP"
+# Dovecot's Lua passdb and LuaSocket (Debian's dovecot-auth-lua, lua-socket): how Dovecot asks
+# the identity stand-in about every token login.
+LUA_PASSDB_FILES = ("/usr/lib/dovecot/modules/auth/libauthdb_lua.so", "/usr/share/lua/5.4/socket.lua")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -89,6 +92,9 @@ def mail_stack(
     test_ca: trustme.CA, identity: IdentityStandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MailStack]:
     _require(["dovecot", "postfix"], "the mail stack")
+    missing = [path for path in LUA_PASSDB_FILES if not os.path.exists(path)]
+    if missing:
+        missing_part(f"the mail stack needs {', '.join(missing)}: run scripts/install-test-stack")
     stack = MailStack(tmp_path_factory.mktemp("mail"), test_ca, identity)
     stack.start()
     try:

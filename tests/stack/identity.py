@@ -1,25 +1,36 @@
-"""A local HTTPS stand-in for the Microsoft identity platform (login.microsoftonline.com).
+"""A local HTTPS stand-in for the Microsoft identity platform (login.microsoftonline.com),
+which also decides, as Exchange Online does, which mailbox a token may open.
 
 Serves discovery, authorize (a sign-in form), token (authorization code with PKCE, refresh
-token with rotation, client credentials), JWKS and admin consent for one tenant, and writes
-its public key where Dovecot's local JWT validation looks for it. The HTTP side lives in
-identity_http.py, apps/users/grants in identity_tenant.py, token shapes in identity_tokens.py.
+token with rotation, client credentials), JWKS and admin consent for one tenant.
+
+Exchange's side of the tenant (identity_exchange.py): shared mailboxes (accounts that cannot sign
+in: AADSTS50057), Full Access and Send As grants to users or service principals, service
+principals registered the way New-ServicePrincipal does, and application permissions that reach
+an app's tokens only after admin consent. The test mail stack's Dovecot asks the stand-in about
+every XOAUTH2/OAUTHBEARER login and its Postfix about every submitted sender (exchange_service.py);
+`exchange_decisions()` tells tests why each was allowed or refused, which mail clients never learn.
+
+The HTTP side lives in identity_http.py, users and token grants in identity_tenant.py, apps in
+identity_apps.py, token shapes in identity_tokens.py.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
 
 import trustme
 
+from .identity_exchange import ExchangeDecision, ExchangeDirectory, ExchangeRules, decide_login, decide_send_as
 from .identity_http import IdentityServer
 from .identity_tenant import StandInUser, Tenant
 from .identity_tokens import ID_TOKEN_FAULTS, SigningKey
 
-__all__ = ["DEFAULT_TENANT_ID", "IdentityStandIn", "StandInUser"]
+__all__ = ["DEFAULT_TENANT_ID", "ExchangeDecision", "IdentityStandIn", "StandInUser"]
 
 DEFAULT_TENANT_ID = "8f3c2a51-6d0e-4b7a-9c1f-2e5d7a9b4c60"
 DEFAULT_ACCESS_TOKEN_LIFETIME = 3600
@@ -41,12 +52,11 @@ class IdentityStandIn:
         self.tenant_domain = tenant_domain
         self.ca_file = self.workdir / "ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_file))
-        self.keys_dir = self.workdir / "keys"
         self.access_token_lifetime = DEFAULT_ACCESS_TOKEN_LIFETIME
         self.requests: list[dict[str, Any]] = []
         self.signing_key = SigningKey()
-        self.signing_key.write_dovecot_key(self.keys_dir, "default")
-        self.tenant = Tenant(tenant_id, self.signing_key, self.keys_dir)
+        self.tenant = Tenant(tenant_id, self.signing_key)
+        self.exchange = ExchangeDirectory(self._directory_rules)
         self._lock = threading.Lock()
         self._faults: dict[str, deque[str]] = {"authorize": deque(), "token": deque()}
         self._server: IdentityServer | None = None
@@ -89,22 +99,22 @@ class IdentityStandIn:
 
     @property
     def access_token_issuer(self) -> str:
-        """The issuer of outlook (v1) access tokens, which Dovecot is told to accept."""
+        """The issuer of outlook (v1) access tokens, the one Exchange accepts."""
         return f"https://sts.windows.net/{self.tenant_id}/"
 
     # -- test set-up -------------------------------------------------------------------
 
     def register_app(self, client_id: str, client_secret: str, redirect_uris: list[str] | None = None) -> None:
         """Register (or replace) an app; redirect_uris None accepts any redirect URI."""
-        self.tenant.register_app(client_id, client_secret, redirect_uris)
+        self.tenant.apps.register_app(client_id, client_secret, redirect_uris)
 
     def add_certificate(self, client_id: str, certificate_pem: str) -> None:
         """Register a certificate's public part for the app: its client assertions are then accepted."""
-        self.tenant.add_certificate(client_id, certificate_pem)
+        self.tenant.apps.add_certificate(client_id, certificate_pem)
 
     def expire_secret(self, client_id: str) -> None:
         """From now on the app's secret is refused as expired (AADSTS7000222)."""
-        self.tenant.expire_secret(client_id)
+        self.tenant.apps.expire_secret(client_id)
 
     def add_user(
         self, email: str, password: str, *, name: str = "", oid: str | None = None, tenant_id: str | None = None
@@ -129,11 +139,83 @@ class IdentityStandIn:
             self._faults[endpoint].extend([error] * count)
 
     def reset(self) -> None:
-        """Drop pending injected faults and restore the token lifetime (between tests)."""
+        """Between tests: drop pending injected faults, restore the token lifetime, and forget
+        shared mailboxes, grants, service principals, application permissions and decisions."""
         with self._lock:
             for queue in self._faults.values():
                 queue.clear()
         self.access_token_lifetime = DEFAULT_ACCESS_TOKEN_LIFETIME
+        self.tenant.forget_shared_mailboxes()
+        self.tenant.apps.reset_application_permissions()
+        self.exchange.reset()
+
+    # -- Exchange Online's side of the tenant (see identity_exchange.py) -----------------
+
+    def add_shared_mailbox(self, email: str) -> None:
+        """A shared mailbox of the directory; a password sign-in as it fails with AADSTS50057.
+        MailStack.add_shared_mailbox also creates its mail store."""
+        self.tenant.add_shared_mailbox(email)
+
+    def grant_full_access(self, mailbox: str, trustee: str) -> None:
+        """Add-MailboxPermission -Identity mailbox -User trustee -AccessRights FullAccess; trustee
+        is a user's address or a service principal's ServiceId."""
+        self.exchange.grant_full_access(mailbox, trustee)
+
+    def revoke_full_access(self, mailbox: str, trustee: str) -> None:
+        """Remove-MailboxPermission -AccessRights FullAccess."""
+        self.exchange.revoke_full_access(mailbox, trustee)
+
+    def grant_send_as(self, mailbox: str, trustee: str) -> None:
+        """Add-RecipientPermission -Identity mailbox -Trustee trustee -AccessRights SendAs."""
+        self.exchange.grant_send_as(mailbox, trustee)
+
+    def revoke_send_as(self, mailbox: str, trustee: str) -> None:
+        """Remove-RecipientPermission -AccessRights SendAs."""
+        self.exchange.revoke_send_as(mailbox, trustee)
+
+    def enterprise_app_object_id(self, client_id: str) -> str:
+        """Enterprise applications > the app > Object ID: the oid of the app's own tokens."""
+        return self.tenant.apps.enterprise_app_object_id(client_id)
+
+    def app_object_id(self, client_id: str) -> str:
+        """App registrations > the app > Object ID: a different GUID, and the wrong ServiceId."""
+        return self.tenant.apps.app_object_id(client_id)
+
+    def register_service_principal(self, app_id: str, service_id: str) -> None:
+        """New-ServicePrincipal -AppId app_id -ServiceId service_id. Only the enterprise app's object
+        id maps the app's tokens to it; with any other id nothing granted to it applies."""
+        self.exchange.register_service_principal(app_id, service_id)
+
+    def set_application_permissions(self, client_id: str, roles: list[str]) -> None:
+        """The application permissions the app registration requests (IMAP.AccessAsApp,
+        POP.AccessAsApp, SMTP.SendAsApp); its tokens carry them once an admin consented."""
+        self.tenant.apps.set_application_permissions(client_id, roles)
+
+    def grant_admin_consent(self, client_id: str) -> None:
+        """What an admin's visit to /adminconsent does, for tests that skip the browser."""
+        self.tenant.apps.grant_admin_consent(client_id)
+
+    def exchange_decisions(self) -> list[ExchangeDecision]:
+        """Every login and sender decision since the last reset(), oldest first:
+        (service, user, allowed, reason), service one of imap, pop3, smtp, send-as."""
+        return self.exchange.decisions()
+
+    def exchange_login(self, service: str, user: str, token: str) -> ExchangeDecision:
+        """Exchange's answer to an XOAUTH2/OAUTHBEARER login (asked by Dovecot's passdb)."""
+        decision = decide_login(service, user, token, self.exchange.rules(), time.time())
+        return self.exchange.record(decision)
+
+    def exchange_send_as(self, login: str, sender: str) -> ExchangeDecision:
+        """Exchange's answer to a submission from `sender` by SASL login `login` (asked by Postfix)."""
+        return self.exchange.record(decide_send_as(login, sender, self.exchange.rules()))
+
+    def _directory_rules(self) -> ExchangeRules:
+        return ExchangeRules(
+            tenant_id=self.tenant_id,
+            issuer=self.access_token_issuer,
+            public_key=self.signing_key.private_key.public_key(),
+            known_addresses=self.tenant.known_addresses(),
+        )
 
     def revoke_refresh_tokens(self, email: str) -> None:
         """Every refresh token of this user issued so far now fails with AADSTS50173."""

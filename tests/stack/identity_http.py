@@ -7,7 +7,6 @@ import json
 import secrets
 import socket
 import ssl
-import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,13 +17,15 @@ import trustme
 
 from .identity_pages import SPECIAL_TENANTS, discovery_document, error_page, form_post_page, page, sign_in_page
 from .identity_tokens import ID_TOKEN_FAULTS, OAuthError, injected_error, redirect_mismatch
+from .netutil import ServedInBackground
 
 if TYPE_CHECKING:
     from .identity import IdentityStandIn
     from .identity_tenant import StandInUser
 
 
-class IdentityServer(ThreadingHTTPServer):
+class IdentityServer(ServedInBackground, ThreadingHTTPServer):
+    thread_name = "identity-stand-in"
     daemon_threads = True
     block_on_close = False  # a test's "slow:" answer must not hold up stop()
 
@@ -34,26 +35,6 @@ class IdentityServer(ThreadingHTTPServer):
         self.ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(self.ssl_context)
         self.pending: dict[str, dict[str, str]] = {}  # sign-in form id -> authorize params
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name="identity-stand-in",
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # The TLS handshake happens here, in the connection's own thread, so that a client
@@ -178,11 +159,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and not self._apply_fault(fault):
             fault = None
         try:
-            app = self.stand_in.tenant.app(client_id)
+            app = self.stand_in.tenant.apps.app(client_id)
         except OAuthError as error:
             self._send_error(error, html_page=True)
             return
-        if fault == "redirect_mismatch" or not self.stand_in.tenant.redirect_allowed(app, redirect_uri):
+        if fault == "redirect_mismatch" or not self.stand_in.tenant.apps.redirect_allowed(app, redirect_uri):
             # Microsoft shows this on its own page: it never redirects to an unknown URI.
             self._send_error(redirect_mismatch(client_id, redirect_uri), html_page=True)
             return
@@ -222,6 +203,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_html(400, error_page("AADSTS90014: The sign-in session expired. Start again."))
             return
         username = form.get("username", "")
+        if self.stand_in.tenant.account_disabled(username):
+            # A shared mailbox's account is disabled: Microsoft ends the sign-in on its error page.
+            del self.server.pending[form["flow"]]
+            disabled = OAuthError(400, "invalid_grant", 50057,
+                                  "User account is disabled. The account has been disabled by an administrator.")
+            self._send_error(disabled, html_page=True)
+            return
         user = self.stand_in.tenant.check_password(username, form.get("password", ""))
         if user is None:
             if self.stand_in.tenant.user_exists(username):
@@ -248,13 +236,15 @@ class _Handler(BaseHTTPRequestHandler):
         client_id = params.get("client_id", "")
         redirect_uri = params.get("redirect_uri", "")
         try:
-            app = self.stand_in.tenant.app(client_id)
+            app = self.stand_in.tenant.apps.app(client_id)
         except OAuthError as error:
             self._send_error(error, html_page=True)
             return
-        if not redirect_uri or not self.stand_in.tenant.redirect_allowed(app, redirect_uri):
+        if not redirect_uri or not self.stand_in.tenant.apps.redirect_allowed(app, redirect_uri):
             self._send_error(redirect_mismatch(client_id, redirect_uri), html_page=True)
             return
+        # The admin consented to what the app registration requests now.
+        self.stand_in.tenant.apps.grant_admin_consent(client_id)
         answer = {"admin_consent": "True", "tenant": self.stand_in.tenant_id}
         if "scope" in params:
             answer["scope"] = params["scope"]

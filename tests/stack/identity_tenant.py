@@ -1,4 +1,4 @@
-"""The stand-in's directory (apps, users) and its token grants.
+"""The stand-in's directory (users, shared mailboxes; apps in identity_apps.py) and its token grants.
 
 Everything here is guarded by one lock because the HTTP server answers in many threads.
 """
@@ -11,13 +11,10 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-
-from .identity_assertion import check_client_assertion
+from .identity_apps import App, AppDirectory
 from .identity_tokens import (
     DEFAULT_MAIL_SCOPES,
     OUTLOOK_RESOURCE,
@@ -26,14 +23,12 @@ from .identity_tokens import (
     SigningKey,
     Subject,
     access_token_claims,
-    app_token_claims,
     client_info,
     hostile_id_token,
     id_token_claims,
     injected_error,
     parse_scopes,
     stable_guid,
-    unknown_client,
 )
 
 CODE_LIFETIME = 600
@@ -47,19 +42,7 @@ class StandInUser:
     name: str
     oid: str
     tid: str
-
-
-@dataclass
-class App:
-    client_id: str
-    client_secret: str  # "" and no certificates registers a public client (no credential is checked)
-    redirect_uris: list[str] | None  # None accepts any redirect URI
-    certificates: list[x509.Certificate] = field(default_factory=list)  # public parts, as Azure holds them
-    secret_expired: bool = False
-
-    @property
-    def confidential(self) -> bool:
-        return bool(self.client_secret or self.certificates)
+    can_sign_in: bool = True  # False for a shared mailbox: its account is disabled
 
 
 @dataclass
@@ -89,36 +72,17 @@ def _malformed() -> OAuthError:
 
 
 class Tenant:
-    def __init__(self, tenant_id: str, signing_key: SigningKey, keys_dir: Path) -> None:
+    def __init__(self, tenant_id: str, signing_key: SigningKey) -> None:
         self.tenant_id = tenant_id
         self.signing_key = signing_key
-        self.keys_dir = keys_dir
         self._lock = threading.RLock()
-        self._apps: dict[str, App] = {}
+        self.apps = AppDirectory(tenant_id, signing_key)
         self._users: dict[str, StandInUser] = {}
         self._codes: dict[str, _Code] = {}
         self._refresh: dict[str, _Refresh] = {}
         self._generation: dict[str, int] = {}  # bumped by revoke_refresh_tokens
 
     # -- directory -----------------------------------------------------------------------
-
-    def register_app(self, client_id: str, client_secret: str, redirect_uris: list[str] | None) -> None:
-        with self._lock:
-            uris = list(redirect_uris) if redirect_uris is not None else None
-            self._apps[client_id] = App(client_id, client_secret, uris)
-        # Tokens carry azp = client id, and Dovecot looks up the key under that name.
-        self.signing_key.write_dovecot_key(self.keys_dir, "default")
-        self.signing_key.write_dovecot_key(self.keys_dir, client_id)
-
-    def add_certificate(self, client_id: str, certificate_pem: str) -> None:
-        """Azure's Certificates & secrets > Upload certificate: the public part only."""
-        certificate = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
-        with self._lock:
-            self.app(client_id).certificates.append(certificate)
-
-    def expire_secret(self, client_id: str) -> None:
-        with self._lock:
-            self.app(client_id).secret_expired = True
 
     def add_user(
         self, email: str, password: str, name: str, oid: str | None, tenant_id: str | None = None
@@ -135,26 +99,38 @@ class Tenant:
             self._users[email.lower()] = user
         return user
 
+    def add_shared_mailbox(self, email: str) -> StandInUser:
+        """A shared mailbox's account: it exists, but no one can sign in as it."""
+        user = self.add_user(email, secrets.token_urlsafe(24), "", None)
+        user.can_sign_in = False
+        return user
+
+    def forget_shared_mailboxes(self) -> None:
+        with self._lock:
+            for key in [key for key, user in self._users.items() if not user.can_sign_in]:
+                del self._users[key]
+
+    def account_disabled(self, email: str) -> bool:
+        with self._lock:
+            user = self._users.get(email.strip().lower())
+        return user is not None and not user.can_sign_in
+
+    def known_addresses(self) -> frozenset[str]:
+        """The mailboxes of this directory (users and shared mailboxes), lowercased."""
+        with self._lock:
+            return frozenset(key for key, user in self._users.items() if user.tid == self.tenant_id)
+
     def revoke_refresh_tokens(self, email: str) -> None:
         with self._lock:
             key = email.lower()
             self._generation[key] = self._generation.get(key, 0) + 1
 
-    def app(self, client_id: str) -> App:
-        with self._lock:
-            app = self._apps.get(client_id)
-        if app is None:
-            raise unknown_client(client_id, self.tenant_id)
-        return app
-
-    @staticmethod
-    def redirect_allowed(app: App, redirect_uri: str) -> bool:
-        return app.redirect_uris is None or redirect_uri in app.redirect_uris
-
     def check_password(self, email: str, password: str) -> StandInUser | None:
         with self._lock:
             user = self._users.get(email.strip().lower())
-        if user is None or not secrets.compare_digest(user.password.encode(), password.encode()):
+        if user is None or not user.can_sign_in:
+            return None
+        if not secrets.compare_digest(user.password.encode(), password.encode()):
             return None
         return user
 
@@ -174,9 +150,11 @@ class Tenant:
     # -- tokens --------------------------------------------------------------------------
 
     def mail_access_token(self, email: str, client_id: str, scopes: list[str] | None, lifetime: int) -> str:
+        if self.account_disabled(email):
+            raise ValueError(f"{email} is a shared mailbox: nobody signs in as it, so it has no tokens of its "
+                             "own; issue a delegate's token (user= the shared address) or an app-only token")
         names = tuple(scopes) if scopes is not None else DEFAULT_MAIL_SCOPES
         request = ScopeRequest(OUTLOOK_RESOURCE, names, ())
-        self.signing_key.write_dovecot_key(self.keys_dir, client_id)
         return self.signing_key.sign(access_token_claims(self.subject(email), client_id, request, lifetime))
 
     def create_code(self, params: dict[str, str], user: StandInUser) -> str:
@@ -207,43 +185,19 @@ class Tenant:
         grant_type = form.get("grant_type", "")
         client_id = form.get("client_id") or (basic[0] if basic else "")
         secret = form.get("client_secret") or (basic[1] if basic else None)
-        app = self.app(client_id)
-        if form.get("client_assertion"):
-            with self._lock:
-                registered = list(app.certificates)
-            check_client_assertion(form, app.client_id, registered, token_endpoint)
-        else:
-            self._check_secret(app, secret, required=grant_type == "client_credentials")
+        app = self.apps.app(client_id)
+        self.apps.check_credential(app, form, secret, token_endpoint)
         if grant_type == "authorization_code":
             email, scope, nonce = self._redeem_code(app, form)
         elif grant_type == "refresh_token":
             email, scope, nonce = self._redeem_refresh(app, form)
         elif grant_type == "client_credentials":
-            return self._app_token(app, form, lifetime)
+            return self.apps.app_token(app, form, lifetime)
         else:
             raise OAuthError(
                 400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant_type}'."
             )
         return self._user_tokens(app.client_id, email, scope, nonce, lifetime, issuer_of, id_token_fault)
-
-    def _check_secret(self, app: App, secret: str | None, *, required: bool) -> None:
-        if not app.confidential and not required:
-            return
-        if not secret:
-            raise OAuthError(
-                401,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-            )
-        if not secrets.compare_digest(secret.encode(), app.client_secret.encode()):
-            raise injected_error("invalid_client", app.client_id)
-        if app.secret_expired:
-            raise OAuthError(
-                401, "invalid_client", 7000222,
-                f"The provided client secret keys for app '{app.client_id}' are expired. Visit the Azure portal "
-                "to create new keys for your app or consider using certificate credentials for added security.",
-            )
 
     def _redeem_code(self, app: App, form: dict[str, str]) -> tuple[str, str, str | None]:
         with self._lock:
@@ -310,25 +264,6 @@ class Tenant:
             scope += " offline_access"
         return record.email, scope, None
 
-    def _app_token(self, app: App, form: dict[str, str], lifetime: int) -> dict[str, Any]:
-        scope = form.get("scope", "").strip()
-        if len(scope.split()) != 1 or not scope.endswith("/.default"):
-            raise OAuthError(
-                400,
-                "invalid_scope",
-                1002012,
-                f"The provided value for scope {scope} is not valid. Client credential flows must have a scope "
-                "value with /.default suffixed to the resource identifier (application ID URI).",
-            )
-        resource = scope[: -len("/.default")]
-        claims = app_token_claims(app.client_id, self.tenant_id, resource, lifetime)
-        return {
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "ext_expires_in": lifetime,
-            "access_token": self.signing_key.sign(claims),
-        }
-
     def _user_tokens(
         self,
         client_id: str,
@@ -341,7 +276,6 @@ class Tenant:
     ) -> dict[str, Any]:
         request = parse_scopes(scope)
         subject = self.subject(email)
-        self.signing_key.write_dovecot_key(self.keys_dir, client_id)
         answer: dict[str, Any] = {
             "token_type": "Bearer",
             "scope": request.echoed,

@@ -13,7 +13,6 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -27,7 +26,8 @@ GRAPH_RESOURCE = "https://graph.microsoft.com"
 # Both spellings name the Exchange Online resource; Microsoft issues the same audience for them.
 OUTLOOK_PREFIXES = ("https://outlook.office.com/", "https://outlook.office365.com/")
 RESERVED_SCOPES = ("openid", "profile", "email", "offline_access")
-# Dovecot validates with no clock skew at all, so everything is backdated by this much.
+# Verifiers that allow no clock skew (Exchange's rules here, the product's id_token checks)
+# must accept a token at once, so everything is backdated by this much.
 BACKDATE_SECONDS = 300
 DEFAULT_MAIL_SCOPES = ("IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send")
 # Hostile token answers (a forger between the app and the token endpoint, or a misbehaving
@@ -219,14 +219,8 @@ class SigningKey:
             .sign(self.private_key, hashes.SHA256())
         )
         self.cert_der = cert.public_bytes(serialization.Encoding.DER)
-        # Microsoft's kid is the base64url SHA-1 thumbprint (= x5t); it has no '.', '/' or
-        # '%', which Dovecot would escape when it turns the kid into a key file name.
+        # Microsoft's kid is the base64url SHA-1 thumbprint (= x5t).
         self.kid = b64url(hashlib.sha1(self.cert_der).digest())
-        self.public_pem = (
-            self.private_key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-            .decode("ascii")
-        )
 
     def sign(self, claims: dict[str, Any]) -> str:
         headers = {"typ": "JWT", "x5t": self.kid, "kid": self.kid}
@@ -249,16 +243,6 @@ class SigningKey:
             "x5c": [base64.b64encode(self.cert_der).decode("ascii")],
             "issuer": issuer,
         }
-
-    def write_dovecot_key(self, keys_dir: Path, key_owner: str) -> None:
-        """Write the PEM where Dovecot's local_validation_key_dict looks: <azp>/RS256/<kid>."""
-        target = keys_dir / key_owner / "RS256" / self.kid
-        if target.exists():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(self.public_pem)
-        tmp.replace(target)  # atomic, so Dovecot never reads half a key
 
 
 @dataclass(frozen=True)
@@ -307,12 +291,13 @@ def access_token_claims(subject: Subject, client_id: str, scopes: ScopeRequest, 
     return claims
 
 
-def app_token_claims(client_id: str, tid: str, resource: str, lifetime: int) -> dict[str, Any]:
-    """Claims of an app-only (client credentials) token: roles, no upn, no scp."""
+def app_token_claims(
+    client_id: str, tid: str, resource: str, lifetime: int, service_principal_oid: str, roles: list[str]
+) -> dict[str, Any]:
+    """Claims of an app-only (client credentials) token: no upn, no scp; roles only when the
+    app holds consented application permissions (Microsoft leaves the claim out otherwise)."""
     now = int(time.time())
-    sp_oid = stable_guid("service-principal", client_id)
-    roles = ["IMAP.AccessAsApp", "POP.AccessAsApp", "SMTP.SendAsApp"]
-    return {
+    claims: dict[str, Any] = {
         "aud": resource,
         "iss": f"https://sts.windows.net/{tid}/",
         "iat": now - BACKDATE_SECONDS,
@@ -323,13 +308,15 @@ def app_token_claims(client_id: str, tid: str, resource: str, lifetime: int) -> 
         "appidacr": "1",
         "azp": client_id,
         "idtyp": "app",
-        "oid": sp_oid,
-        "roles": roles if resource == OUTLOOK_RESOURCE or "outlook" in resource else [],
-        "sub": sp_oid,
+        "oid": service_principal_oid,
+        "sub": service_principal_oid,
         "tid": tid,
         "uti": b64url(uuid.uuid4().bytes),
         "ver": "1.0",
     }
+    if roles:
+        claims["roles"] = roles
+    return claims
 
 
 def id_token_claims(subject: Subject, client_id: str, issuer: str, nonce: str | None, lifetime: int) -> dict[str, Any]:

@@ -1,10 +1,17 @@
 """Dovecot (IMAP, POP3, LMTP) and Postfix (inbound SMTP, submission) on loopback for tests.
 
 Both run as independent instances with their own configuration, ports, sockets and queue,
-next to (never instead of) any system mail service. Dovecot accepts the users' passwords
-and, through its oauth2 passdb, the identity stand-in's access tokens (XOAUTH2/OAUTHBEARER);
-Postfix delivers the domain's mail into Dovecot over LMTP and checks submission logins
-through Dovecot's auth socket.
+next to (never instead of) any system mail service. Dovecot accepts the users' passwords and
+the identity stand-in's access tokens (XOAUTH2/OAUTHBEARER): for every token login its passdb
+asks the stand-in, which applies Exchange Online's rules (own mailbox, Full Access for a
+delegate or a service principal; see identity_exchange.py). Postfix delivers the domain's mail
+into Dovecot over LMTP, checks submission logins through Dovecot's auth socket, and asks
+whether the login may send as the envelope sender (Send As). Both questions reach the stand-in
+through exchange_service.py.
+
+Shared mailboxes (`add_shared_mailbox`) receive mail and have no password login; a delegate
+with Full Access or a granted app opens them with a token and user= the shared address, and
+`imap()` opens them for the tests' own look through a Dovecot master user (the inspector).
 """
 
 from __future__ import annotations
@@ -29,11 +36,13 @@ from typing import IO
 
 import trustme
 
+from .exchange_service import ExchangeService
 from .identity import IdentityStandIn
 from .mail_config import (
+    INSPECTOR,
     StackLayout,
     dovecot_conf,
-    oauth2_conf,
+    inspector_passwd,
     postfix_main_cf,
     postfix_master_cf,
     users_conf,
@@ -41,6 +50,7 @@ from .mail_config import (
 from .netutil import find_binary, free_ports, wait_listening
 
 REAPER = Path(__file__).with_name("reaper.py")
+EXCHANGE_PASSDB = Path(__file__).with_name("exchange_passdb.lua")
 START_TIMEOUT = 10.0
 DELIVERY_TIMEOUT = 10.0
 
@@ -69,7 +79,9 @@ class MailStack:
         self.pop3s_port = 0
         self.smtp_port = 0
         self.submission_port = 0
-        self._users: dict[str, str] = {}
+        self._users: dict[str, str | None] = {}  # address -> password (None: a shared mailbox)
+        self._exchange: ExchangeService | None = None
+        self._inspector_password = secrets.token_urlsafe(18)
         self._layout: StackLayout | None = None
         self._dovecot: subprocess.Popen[bytes] | None = None
         self._postfix: subprocess.Popen[bytes] | None = None
@@ -85,8 +97,10 @@ class MailStack:
             # to switch to the mail user.
             raise MailStackError("the mail stack needs root (Postfix only runs as root)")
         dovecot_bin, postfix_bin = find_binary("dovecot"), find_binary("postfix")
-        layout = self._layout = self._make_layout()
+        self._exchange = ExchangeService(self.identity.exchange_login, self.identity.exchange_send_as)
+        self._exchange.start()
         try:
+            layout = self._layout = self._make_layout()
             self._write_config(layout)
             self._dovecot = self._spawn([dovecot_bin, "-F", "-c", str(layout.dovecot_conf)], "dovecot")
             self._postfix = self._spawn([postfix_bin, "-c", str(layout.postfix_dir), "start-fg"], "postfix")
@@ -103,6 +117,9 @@ class MailStack:
         if self._dovecot is not None:
             _terminate(self._dovecot)
             self._dovecot = None
+        if self._exchange is not None:
+            self._exchange.stop()
+            self._exchange = None
         for output in self._outputs:
             output.close()
         self._outputs = []
@@ -121,6 +138,17 @@ class MailStack:
         if self._layout is not None:
             self._write_user(self._layout, address)
         return password
+
+    def add_shared_mailbox(self, address: str) -> None:
+        """A shared mailbox: mail can be delivered to it, nobody logs in with a password, and
+        the directory (the identity stand-in) knows it, so granted delegates and apps open it."""
+        if "/" in address or "@" not in address:
+            raise ValueError(f"not a usable mail address: {address!r}")
+        address = address.lower()
+        self._users[address] = None
+        if self._layout is not None:
+            self._write_user(self._layout, address)
+        self.identity.add_shared_mailbox(address)
 
     def deliver(
         self,
@@ -149,11 +177,17 @@ class MailStack:
         return context
 
     def imap(self, address: str) -> imaplib.IMAP4_SSL:
-        password = self._users.get(address.lower())
-        if password is None:
-            raise MailStackError(f"{address} is not a user of the mail stack (add_user first)")
+        """A logged-in IMAP session on a user's or a shared mailbox, for looking at its mail; a
+        shared mailbox has no password, so the stack's inspector (a Dovecot master user) opens it."""
+        key = address.lower()
+        if key not in self._users:
+            raise MailStackError(f"{address} is not a mailbox of the mail stack (add_user or add_shared_mailbox first)")
+        password = self._users[key]
         client = imaplib.IMAP4_SSL(self.host, self.imaps_port, ssl_context=self.ssl_context())
-        client.login(address, password)
+        if password is None:
+            client.login(f"{key}*{INSPECTOR}", self._inspector_password)
+        else:
+            client.login(address, password)
         return client
 
     def maildir(self, address: str) -> Path:
@@ -215,6 +249,7 @@ class MailStack:
             internal_user="dovecot",
             cert_file=tls_dir / "cert.pem",
             key_file=tls_dir / "key.pem",
+            exchange_port=self._exchange.port if self._exchange is not None else 0,
         )
 
     def _write_config(self, layout: StackLayout) -> None:
@@ -228,8 +263,11 @@ class MailStack:
         for stale in (layout.dovecot_log, layout.postfix_log):
             stale.unlink(missing_ok=True)
         layout.dovecot_conf.write_text(dovecot_conf(layout))
-        layout.oauth2_conf.write_text(oauth2_conf(self.identity.keys_dir, self.identity.access_token_issuer))
         layout.users_conf.write_text(users_conf(layout))
+        layout.inspector_passwd.write_text(inspector_passwd(self._inspector_password))
+        layout.inspector_passwd.chmod(0o600)
+        script = EXCHANGE_PASSDB.read_text()
+        layout.exchange_passdb.write_text(f"EXCHANGE_PORT = {layout.exchange_port}\n\n{script}")
         for address in self._users:
             self._write_user(layout, address)
         past = time.time() - 60
@@ -241,14 +279,18 @@ class MailStack:
 
     def _write_user(self, layout: StackLayout, address: str) -> None:
         local, _, domain = address.partition("@")
-        records = {
-            "passdb": {"password": self._users[address]},
+        password = self._users[address]
+        records: dict[str, dict[str, str]] = {
             "userdb": {
                 "uid": str(layout.mail_uid),
                 "gid": str(layout.mail_gid),
                 "home": str(layout.mail_root / domain / local),
             },
         }
+        if password is not None:
+            records["passdb"] = {"password": password}
+        else:  # no passdb record: no password login
+            (layout.users_dir / "passdb" / address).unlink(missing_ok=True)
         for kind, record in records.items():
             path = layout.users_dir / kind / address
             path.parent.mkdir(parents=True, exist_ok=True)

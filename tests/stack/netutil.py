@@ -1,10 +1,12 @@
-"""Small helpers shared by the stack: binaries, free ports, listening checks."""
+"""Small helpers shared by the stack: binaries, free ports, listening checks, loopback servers."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
+import socketserver
+import threading
 import time
 from pathlib import Path
 
@@ -75,3 +77,26 @@ def _connects(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+class ServedInBackground(socketserver.BaseServer):
+    """Mixin (before the server class) for the stack's own servers: serve from a daemon thread."""
+
+    thread_name = "test-stack-server"
+    _thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])  # type: ignore[index]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name=self.thread_name
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -229,10 +229,25 @@ def test_client_credentials(identity: IdentityStandIn, registration: Registratio
         "client_id": registration.client_id,
         "client_secret": registration.secret,
     }
-    answer = session.post(url, data={**form, "scope": "https://outlook.office365.com/.default"}).json()
-    claims = jwt.decode(answer["access_token"], options={"verify_signature": False})
-    assert "upn" not in claims and claims["idtyp"] == "app"
-    assert "IMAP.AccessAsApp" in claims["roles"]
+
+    def claims(resource: str = "https://outlook.office365.com") -> dict[str, object]:
+        answer = session.post(url, data={**form, "scope": f"{resource}/.default"}).json()
+        return dict(jwt.decode(answer["access_token"], options={"verify_signature": False}))
+
+    # Requested application permissions reach the token only after admin consent.
+    identity.set_application_permissions(registration.client_id, ["IMAP.AccessAsApp", "SMTP.SendAsApp"])
+    before = claims()
+    assert "roles" not in before and "upn" not in before and "scp" not in before and before["idtyp"] == "app"
+    assert before["aud"] == "https://outlook.office365.com" and before["appid"] == registration.client_id
+    assert before["oid"] == before["sub"] == identity.enterprise_app_object_id(registration.client_id)
+    assert identity.app_object_id(registration.client_id) not in (before["oid"], registration.client_id)
+    identity.grant_admin_consent(registration.client_id)
+    assert claims()["roles"] == ["IMAP.AccessAsApp", "SMTP.SendAsApp"]
+    assert "roles" not in claims("https://graph.microsoft.com")  # consent was for Exchange Online
+    identity.set_application_permissions(registration.client_id, ["IMAP.AccessAsApp", "POP.AccessAsApp"])
+    assert claims()["roles"] == ["IMAP.AccessAsApp", "SMTP.SendAsApp"]  # a new permission needs consent again
+    with pytest.raises(ValueError, match=r"Mail\.Read"):
+        identity.set_application_permissions(registration.client_id, ["Mail.Read"])
     bad = session.post(url, data={**form, "scope": "https://outlook.office365.com/IMAP.AccessAsApp"})
     assert bad.json()["error"] == "invalid_scope"
 
