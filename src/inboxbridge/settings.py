@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "inboxbridge.jobs",
     "inboxbridge.sending",
     "inboxbridge.signin",
+    "inboxbridge.autoresponse",
 ]
 
 MIDDLEWARE = [

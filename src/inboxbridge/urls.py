@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("inboxbridge.microsoft.urls")),
     path("system/configuration/", include("inboxbridge.configuration.urls")),
     path("system/configuration/", include("inboxbridge.mailboxes.admin_urls")),
+    path("system/configuration/email-configuration/system-mailboxes/<int:mailbox_pk>/autoresponse/",
+         include("inboxbridge.autoresponse.urls")),
     path("my/", include("inboxbridge.mailboxes.urls")),
     path("mail/outbox/", include("inboxbridge.sending.urls")),
     path("mail/", include("inboxbridge.mail.urls")),

@@ -15,6 +15,8 @@ from typing import Protocol
 
 from django.conf import settings
 
+from inboxbridge.autoresponse.queries import awaiting_answers
+from inboxbridge.autoresponse.tasks import answer_on_commit
 from inboxbridge.jobs import leases, runtime
 from inboxbridge.jobs.policy import Outcome
 from inboxbridge.lib.redact import redact
@@ -103,6 +105,9 @@ def run_sync(mailbox_id: int, *, manual: bool = False, time_budget: float | None
     if not leases.release(lease, outcome, counts):
         logger.warning("Mailbox %s: lease expired before the sync ended", mailbox_id)
         return RunSummary(mailbox_id, ran=True, outcome="lease_lost", fetched=counts.fetched)
+    if awaiting_answers(mailbox_id):
+        # New mail for the mailbox's autoresponse rules (or mail a lost task left): answer it.
+        answer_on_commit(mailbox_id)
     if outcome.failed:
         logger.info("Mailbox %s: sync failed, will retry later: %s", mailbox_id, outcome.error)
     elif counts.fetched or counts.updated or counts.deleted:

@@ -56,6 +56,7 @@ class Draft:
     body: str
     sender_name: str = ""
     reply_to_email: Email | None = None
+    auto_submitted: str = ""  # RFC 3834: "auto-replied" for an automatic answer; "" for a person's message
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def queue_message(author: User, draft: Draft) -> OutgoingMessage:
     data = mime.build_message(
         sender=(draft.sender_name, mailbox.email_address), to=draft.to, cc=draft.cc, subject=draft.subject,
         body=draft.body, message_id=message_id, when=now, in_reply_to=in_reply_to, references=references,
+        auto_submitted=draft.auto_submitted,
     )
     message = OutgoingMessage.objects.create(
         mailbox=mailbox, author=author, reply_to_email=parent,

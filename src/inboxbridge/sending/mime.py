@@ -31,9 +31,12 @@ def new_message_id(sender_address: str) -> str:
 def build_message(
     *, sender: Address, to: Sequence[Address], cc: Sequence[Address], subject: str, body: str,
     message_id: str, when: datetime, in_reply_to: str = "", references: Sequence[str] = (),
+    auto_submitted: str = "",
 ) -> bytes:
     """The RFC 5322 bytes to submit (CRLF line ends, 7-bit safe). Bcc is never in them: it only
-    exists in the SMTP envelope (and in the sender's own Sent copy, see `with_bcc`)."""
+    exists in the SMTP envelope (and in the sender's own Sent copy, see `with_bcc`).
+    `auto_submitted` ("auto-replied" for an automatic answer, RFC 3834) tells other responders
+    not to answer this message, which is what keeps two responders from looping."""
     msg = EmailMessage()
     msg["From"] = HeaderAddress(display_name=sender[0], addr_spec=sender[1])
     if to:
@@ -50,6 +53,8 @@ def build_message(
         refs = refs[:1] + refs[-(MAX_REFERENCES - 1):]
     if refs:
         msg["References"] = " ".join(f"<{ref}>" for ref in refs)
+    if auto_submitted:
+        msg["Auto-Submitted"] = auto_submitted
     msg["MIME-Version"] = "1.0"
     text = body.replace("\r\n", "\n").replace("\r", "\n")
     msg.set_content(text if text.endswith("\n") else text + "\n", charset="utf-8")
