@@ -56,6 +56,19 @@ def _imap_login(mail_stack: MailStack, user: str, token: str) -> bool:
     return True
 
 
+def _imap_oauthbearer_login(mail_stack: MailStack, user: str, token: str) -> bool:
+    """RFC 7628 OAUTHBEARER, which Exchange also takes; on failure the client answers ^A."""
+    client = imaplib.IMAP4_SSL(mail_stack.host, mail_stack.imaps_port, ssl_context=mail_stack.ssl_context())
+    answers = iter([f"n,a={user},\x01auth=Bearer {token}\x01\x01".encode(), b"\x01"])
+    try:
+        client.authenticate("OAUTHBEARER", lambda _challenge: next(answers, b""))
+    except imaplib.IMAP4.error:
+        client.shutdown()
+        return False
+    client.logout()
+    return True
+
+
 def _inbox_subjects(mail_stack: MailStack, user: str, token: str) -> list[str]:
     client = imaplib.IMAP4_SSL(mail_stack.host, mail_stack.imaps_port, ssl_context=mail_stack.ssl_context())
     try:
@@ -129,12 +142,16 @@ def test_a_delegate_opens_a_shared_mailbox_only_while_full_access_is_granted(
     assert _last(identity) == ("imap", tenancy.shared, False,
                                f"{tenancy.delegate} holds no Full Access on {tenancy.shared}")
 
+    assert not _imap_oauthbearer_login(mail_stack, tenancy.shared, token)
+
     identity.grant_full_access(tenancy.shared, tenancy.delegate)
     assert _inbox_subjects(mail_stack, tenancy.shared, token) == ["for the team"]
+    assert _imap_oauthbearer_login(mail_stack, tenancy.shared, token)
     assert _pop3_login(mail_stack, tenancy.shared, token)
 
     identity.revoke_full_access(tenancy.shared, tenancy.delegate)
     assert not _imap_login(mail_stack, tenancy.shared, token)
+    assert not _imap_oauthbearer_login(mail_stack, tenancy.shared, token)
     assert not _pop3_login(mail_stack, tenancy.shared, token)
 
 
