@@ -23,8 +23,8 @@ from inboxbridge.jobs.health import health
 from inboxbridge.jobs.models import WorkerHeartbeat
 from inboxbridge.jobs.scheduler import request_sync
 from inboxbridge.jobs.status import attention_q, sync_status
-from inboxbridge.mailboxes.actions import active_mailbox_of
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.queries import own_mailboxes
 from inboxbridge.microsoft.config import office365_enabled
 
 PAGE_SIZE = 100
@@ -79,8 +79,9 @@ def mailbox_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def sync_now(request: AuthenticatedRequest) -> HttpResponse:
-    """The owner's Sync now, back to the page the card was on."""
-    mailbox = active_mailbox_of(request.user)
+    """The owner's Sync now for one of their mailboxes, back to the page the card was on."""
+    chosen = request.POST.get("mailbox", "")
+    mailbox = own_mailboxes(request.user).filter(pk=int(chosen)).first() if chosen.isdigit() else None
     if mailbox is None or not sync_status(mailbox, office365_enabled=office365_enabled()).can_sync_now:
         messages.error(request, "This mailbox cannot be synchronized now.")
     else:

@@ -27,8 +27,7 @@ from inboxbridge.mail import actions, downloads, queries
 from inboxbridge.mail.forms import FlagStateForm, ListForm, ReadStateForm, StateForm
 from inboxbridge.mail.tasks import push_flags_on_commit
 from inboxbridge.mail.timezones import in_browser_time_zone
-from inboxbridge.mailboxes.models import Mailbox
-from inboxbridge.mailboxes.queries import visible_mailboxes
+from inboxbridge.mailboxes.queries import own_mailboxes, visible_mailboxes
 
 # The message frame: no scripts at all; images only from here (cid: parts) unless the reader asked
 # for remote ones; styles inline only (no remote style sheets or fonts); no forms, no <base>.
@@ -60,7 +59,9 @@ def email_list(request: HttpRequest, folder_id: int | None = None) -> HttpRespon
         request.user, filters, before=form.position("before"), after=form.position("after")
     )
     return render(request, "mail/list.html", {
-        "mailbox": Mailbox.objects.filter(owner_id=request.user.pk, active=True).first(),
+        # The sync status card: of the chosen mailbox when it is the user's own, else of their first one.
+        "mailbox": chosen if chosen is not None and chosen.owner_id == request.user.pk and chosen.active
+        else own_mailboxes(request.user).first(),
         "page": page,
         "emails": queries.with_thread_sizes(page.emails),
         "filters": filters,

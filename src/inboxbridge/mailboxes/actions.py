@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from inboxbridge.accounts.actions import record_audit_event
 from inboxbridge.configuration.actions import save_options
-from inboxbridge.mailboxes import options
+from inboxbridge.mailboxes import messages, options
 from inboxbridge.mailboxes.models import Folder, Mailbox
-from inboxbridge.mailboxes.queries import SERVER_CHECK
+from inboxbridge.mailboxes.queries import SERVER_CHECK, connected_already
 from inboxbridge.microsoft.client import SignedInIdentity
 
 logger = logging.getLogger(__name__)
@@ -35,49 +35,92 @@ class Saved:
     purge_id: int | None = None
 
 
-def active_mailbox_of(user: User) -> Mailbox | None:
-    return Mailbox.objects.filter(owner=user, active=True).first()
+class AlreadyConnected(ValueError):
+    """The user has connected this address already (constraint unique_user_mailbox_email)."""
 
 
-@transaction.atomic
-def connect_office365_mailbox(
-    user: User, identity: SignedInIdentity, token_cache: str, fingerprint: str
-) -> Saved:
-    """Create the user's Office 365 mailbox, or reconnect the existing one (same account: nothing
-    is lost; another account: the old mailbox is retired and its mail purged in the background)."""
-    current = Mailbox.objects.select_for_update().filter(owner=user, active=True).first()
-    same_account = current is not None and current.account_type == Mailbox.AccountType.OFFICE365 and (
-        (current.ms_oid and current.ms_oid == identity.oid and current.ms_tid == identity.tid)
-        or (not current.ms_oid and current.email_address.lower() == identity.username.lower())
-    )
-    retired = None
-    if current is not None and not same_account:
-        retired = _retire(current, delete_mail=True)
-        current = None
-    mailbox = current or Mailbox(owner=user, account_type=Mailbox.AccountType.OFFICE365)
-    mailbox.email_address = identity.username
+class WrongAccount(ValueError):
+    """Microsoft's sign-in was another account than the mailbox being connected needs."""
+
+
+def _refuse_duplicate(owner: User, address: str, *, exclude_pk: int | None = None) -> None:
+    if connected_already(owner, address, exclude_pk=exclude_pk):
+        raise AlreadyConnected(messages.already_connected(address))
+
+
+def _same_account(mailbox: Mailbox, identity: SignedInIdentity) -> bool:
+    if mailbox.ms_oid:
+        return mailbox.ms_oid == identity.oid and mailbox.ms_tid == identity.tid
+    return mailbox.email_address.lower() == identity.username.lower()
+
+
+def _store_sign_in(mailbox: Mailbox, actor: User, identity: SignedInIdentity, token_cache: str,
+                   fingerprint: str) -> None:
+    """Keep who signed in at Microsoft (the mailbox's own account, or a shared mailbox's delegate)
+    and their tokens, and let the mailbox sync again at once."""
     mailbox.ms_oid, mailbox.ms_tid, mailbox.ms_home_account_id = identity.oid, identity.tid, identity.home_account_id
     mailbox.token_cache, mailbox.token_fingerprint = token_cache, fingerprint
-    mailbox.needs_reconnect, mailbox.reconnect_reason = False, ""
-    mailbox.sync_enabled = True
+    mailbox.signed_in_as, mailbox.connected_by = identity.username, actor
+    mailbox.needs_reconnect, mailbox.reconnect_reason, mailbox.sync_enabled = False, "", True
     if mailbox.state in {Mailbox.State.DISABLED, Mailbox.State.ERROR}:
         mailbox.state = Mailbox.State.IDLE if mailbox.last_success_at else Mailbox.State.NEW
         mailbox.last_error = ""
     mailbox.failure_count = 0
     mailbox.next_sync_at = timezone.now()
     mailbox.save()
-    record_audit_event(user, "mailbox.connected", mailbox.email_address, reconnect=current is not None)
-    return Saved(mailbox, retired)
 
 
 @transaction.atomic
-def save_other_account(user: User, **fields: object) -> Saved:
-    current = Mailbox.objects.select_for_update().filter(owner=user, active=True).first()
-    retired = None
-    if current is not None and current.account_type != Mailbox.AccountType.OTHER:
-        retired = _retire(current, delete_mail=True)
-        current = None
-    mailbox = current or Mailbox(owner=user, account_type=Mailbox.AccountType.OTHER)
+def connect_office365_mailbox(
+    user: User, identity: SignedInIdentity, token_cache: str, fingerprint: str, *, mailbox_id: int | None = None
+) -> Saved:
+    """Connect one of the user's own Office 365 mailboxes: Reconnect of `mailbox_id` (the same
+    account must sign in), or a new one (signing in again as a connected account reconnects it)."""
+    mine = Mailbox.objects.select_for_update().filter(owner=user, active=True,
+                                                      account_type=Mailbox.AccountType.OFFICE365)
+    current: Mailbox | None
+    if mailbox_id is not None:
+        current = mine.get(pk=mailbox_id)
+        if not _same_account(current, identity):
+            raise WrongAccount(f"Microsoft signed in {identity.username or 'an account without a name'}, not "
+                               f"{current.email_address}: sign in as {current.email_address} to reconnect it "
+                               "(another account is added as a mailbox of its own).")
+    else:
+        current = next((mailbox for mailbox in mine if _same_account(mailbox, identity)), None)
+        if current is None:
+            _refuse_duplicate(user, identity.username)
+    mailbox = current or Mailbox(owner=user, account_type=Mailbox.AccountType.OFFICE365)
+    mailbox.email_address = identity.username
+    _store_sign_in(mailbox, user, identity, token_cache, fingerprint)
+    record_audit_event(user, "mailbox.connected", mailbox.email_address, reconnect=current is not None)
+    return Saved(mailbox)
+
+
+@transaction.atomic
+def connect_shared_mailbox(user: User, shared_address: str, identity: SignedInIdentity, token_cache: str,
+                           fingerprint: str, *, mailbox_id: int | None = None) -> Mailbox:
+    """Connect (or Reconnect, `mailbox_id`) a shared mailbox among the user's own, opened with the
+    sign-in of `identity`, a delegate who holds Full Access on it (checked by the caller)."""
+    if mailbox_id is not None:
+        mailbox = Mailbox.objects.select_for_update().get(
+            pk=mailbox_id, owner=user, active=True, account_type=Mailbox.AccountType.OFFICE365_SHARED)
+    else:
+        _refuse_duplicate(user, shared_address)
+        mailbox = Mailbox(owner=user, account_type=Mailbox.AccountType.OFFICE365_SHARED, email_address=shared_address)
+    _store_sign_in(mailbox, user, identity, token_cache, fingerprint)
+    record_audit_event(user, "mailbox.connected", mailbox.email_address, delegate=identity.username,
+                       reconnect=mailbox_id is not None)
+    return mailbox
+
+
+@transaction.atomic
+def save_other_account(user: User, mailbox: Mailbox | None = None, **fields: object) -> Saved:
+    """Add an Other account among the user's mailboxes, or change `mailbox`'s settings."""
+    if mailbox is not None:
+        mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk, owner=user, active=True,
+                                                          account_type=Mailbox.AccountType.OTHER)
+    _refuse_duplicate(user, str(fields.get("email_address", "")), exclude_pk=mailbox.pk if mailbox else None)
+    mailbox = mailbox or Mailbox(owner=user, account_type=Mailbox.AccountType.OTHER)
     for name, value in fields.items():
         if name == "password" and not value:
             continue  # empty means keep the stored password
@@ -86,7 +129,7 @@ def save_other_account(user: User, **fields: object) -> Saved:
     mailbox.next_sync_at = timezone.now()
     mailbox.save()
     record_audit_event(user, "mailbox.configured", mailbox.email_address, account_type="other")
-    return Saved(mailbox, retired)
+    return Saved(mailbox)
 
 
 def record_server_check(user: User, candidate: Mailbox) -> None:
@@ -234,10 +277,6 @@ def save_system_other_account(actor: User, mailbox: Mailbox, **fields: object) -
     return locked
 
 
-class WrongAccount(ValueError):
-    """Microsoft's sign-in was another account than the system mailbox's address."""
-
-
 @transaction.atomic
 def connect_system_office365_mailbox(actor: User, mailbox_id: int, identity: SignedInIdentity, token_cache: str,
                                      fingerprint: str) -> Mailbox:
@@ -247,14 +286,35 @@ def connect_system_office365_mailbox(actor: User, mailbox_id: int, identity: Sig
     if identity.username.lower() != mailbox.email_address.lower():
         raise WrongAccount(f"Microsoft signed in {identity.username or 'an account without a name'}, not "
                            f"{mailbox.email_address}: sign in as the mailbox itself.")
-    mailbox.ms_oid, mailbox.ms_tid, mailbox.ms_home_account_id = identity.oid, identity.tid, identity.home_account_id
-    mailbox.token_cache, mailbox.token_fingerprint = token_cache, fingerprint
-    mailbox.needs_reconnect, mailbox.reconnect_reason, mailbox.sync_enabled = False, "", True
-    mailbox.failure_count = 0
-    mailbox.next_sync_at = timezone.now()
-    mailbox.save()
+    _store_sign_in(mailbox, actor, identity, token_cache, fingerprint)
     record_audit_event(actor, "system_mailbox.connected", mailbox.email_address, label=mailbox.label)
     return mailbox
+
+
+@transaction.atomic
+def connect_system_shared_mailbox(actor: User, mailbox_id: int, shared_address: str, identity: SignedInIdentity,
+                                  token_cache: str, fingerprint: str) -> Mailbox:
+    """Connect (or Reconnect with another delegate) a system mailbox that is a shared mailbox: it
+    then uses the sign-in of `identity`, who holds Full Access on `shared_address` (checked by the
+    caller; a mailbox whose address changed meanwhile is not found)."""
+    mailbox = Mailbox.objects.select_for_update().get(
+        pk=mailbox_id, owner__isnull=True, active=True, account_type=Mailbox.AccountType.OFFICE365_SHARED,
+        email_address__iexact=shared_address)
+    _store_sign_in(mailbox, actor, identity, token_cache, fingerprint)
+    record_audit_event(actor, "system_mailbox.connected", mailbox.email_address, label=mailbox.label,
+                       delegate=identity.username)
+    return mailbox
+
+
+@transaction.atomic
+def require_reconnect_after_departure(user: User) -> list[Mailbox]:
+    """`user` was deactivated or is being deleted: the shared mailboxes opened with the sign-in
+    they gave stop and ask for a Reconnect with another delegate (their people are told)."""
+    departed = list(Mailbox.objects.select_for_update().filter(
+        connected_by=user, active=True, needs_reconnect=False, account_type=Mailbox.AccountType.OFFICE365_SHARED))
+    for mailbox in departed:
+        require_reconnect(mailbox, messages.delegate_departed(user.get_username(), mailbox.signed_in_as))
+    return departed
 
 
 @transaction.atomic

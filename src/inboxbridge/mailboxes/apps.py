@@ -8,4 +8,5 @@ class MailboxesConfig(AppConfig):
     label = "mailboxes"
 
     def ready(self) -> None:
-        from inboxbridge.mailboxes import checks, flows  # noqa: F401  (register the checks and the connect flow)
+        # Registering the checks, the connect flows and the delegate-departure signals needs loaded apps.
+        from inboxbridge.mailboxes import checks, flows, signals  # noqa: F401

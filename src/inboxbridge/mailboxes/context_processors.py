@@ -18,7 +18,7 @@ def mailbox_alerts(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     alerts = [
-        {"text": reconnect_alert(mailbox.email_address), "url": reverse("mailboxes:email-configuration"),
+        {"text": reconnect_alert(mailbox.email_address), "url": reverse("mailboxes:mailbox", args=[mailbox.pk]),
          "action": "Reconnect"}
         for mailbox in Mailbox.objects.filter(owner=user, active=True, needs_reconnect=True).only("email_address")
     ]

@@ -10,7 +10,7 @@ from enum import Enum
 from django.db.models import Q
 
 from inboxbridge.mailboxes import messages
-from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.models import OFFICE365_KINDS, Mailbox
 from inboxbridge.microsoft.config import office365_enabled as integration_enabled
 
 
@@ -43,7 +43,7 @@ def sync_refusal(mailbox: Mailbox, *, office365_enabled: bool | None = None) -> 
         return Refusal.NEEDS_RECONNECT
     if not mailbox.sync_enabled:
         return Refusal.SYNC_SWITCHED_OFF
-    if mailbox.account_type == Mailbox.AccountType.OFFICE365 and not _enabled(office365_enabled):
+    if mailbox.is_office365 and not _enabled(office365_enabled):
         return Refusal.OFFICE365_DISABLED
     return None
 
@@ -52,7 +52,7 @@ def eligible_q(*, office365_enabled: bool | None = None) -> Q:
     """The same rule as a filter: the mailboxes `sync_refusal` lets sync."""
     q = Q(active=True, sync_enabled=True, needs_reconnect=False)
     if not _enabled(office365_enabled):
-        q &= ~Q(account_type=Mailbox.AccountType.OFFICE365)
+        q &= ~Q(account_type__in=OFFICE365_KINDS)
     return q
 
 

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from inboxbridge.lib import netguard
 from inboxbridge.mailboxes import server_policy
+from inboxbridge.mailboxes.messages import already_connected
 from inboxbridge.mailboxes.models import Folder, Mailbox
+from inboxbridge.mailboxes.queries import AnyUser, connected_already
 
 WINDOW_CHOICES = [("", "All mail"), ("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"),
                   ("365", "Last year")]
@@ -30,11 +32,20 @@ class OtherAccountForm(forms.Form):
                   "enter it again: the stored password only ever goes to the servers it was saved for.",
     )
 
-    def __init__(self, *args: Any, saved: Mailbox | None = None, **kwargs: Any) -> None:
-        """`saved`: the user's Other mailbox, whose stored password an empty field keeps."""
+    def __init__(self, *args: Any, saved: Mailbox | None = None, owner: AnyUser | None = None, **kwargs: Any) -> None:
+        """`saved`: the Other mailbox being changed, whose stored password an empty field keeps;
+        `owner`: the user whose mailbox it is (each address once per user)."""
         super().__init__(*args, **kwargs)
         self.saved = saved
+        self.owner = owner
         self._patterns = server_policy.allowed_patterns()
+
+    def clean_email_address(self) -> str:
+        address = str(self.cleaned_data["email_address"])
+        if self.owner is not None and connected_already(self.owner, address,
+                                                        exclude_pk=self.saved.pk if self.saved else None):
+            raise forms.ValidationError(already_connected(address))
+        return address
 
     def _clean_host(self, name: str) -> str:
         try:
@@ -88,6 +99,25 @@ def _servers(mailbox: Mailbox) -> tuple[object, ...]:
 # below, and for a system mailbox the day it was set up (its default: a shared mailbox added today
 # does not pull in years of mail unless an administrator picks an earlier date or all mail).
 SYNC_ALL, SYNC_SETUP, SYNC_DATE = "all", "setup", "date"
+
+
+class SharedMailboxForm(forms.Form):
+    """Email Configuration: a shared mailbox the user holds Full Access on."""
+
+    shared_address = forms.EmailField(
+        label="Shared mailbox address", max_length=320,
+        help_text="You sign in at Microsoft as yourself; Exchange must grant you Full Access on this mailbox "
+                  "(and Send As to send from it).")
+
+    def __init__(self, *args: Any, user: AnyUser | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_shared_address(self) -> str:
+        address = str(self.cleaned_data["shared_address"]).strip()
+        if self.user is not None and connected_already(self.user, address):
+            raise forms.ValidationError(already_connected(address))
+        return address
 
 
 class FolderSelectionForm(forms.Form):
@@ -200,6 +230,10 @@ class SystemMailboxForm(forms.ModelForm):
         self.fields["label"].required = True
         self.fields["authorized_users"].help_text = "Besides the administrators, who see every system mailbox."
         self.fields["authorized_roles"].help_text = "Every member of these groups reads the mailbox's mail."
+        self.fields["account_type"].help_text = (
+            "Office 365: an administrator signs in as the mailbox's own (licensed) account. Office 365 shared "
+            "mailbox (delegate): someone who holds Full Access on it signs in as themselves. Office 365 "
+            "(app-only): the application's own credential, granted the mailbox in Exchange; no person signs in.")
         if self.instance.pk:
             # The account type of a saved mailbox changes by deleting it and adding a new one.
             self.fields["account_type"].disabled = True

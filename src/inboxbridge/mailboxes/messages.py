@@ -20,6 +20,17 @@ OPERATOR_SYNC_SWITCHED_OFF = "synchronization is switched off for this mailbox"
 OPERATOR_OFFICE365_DISABLED = "the Office 365 integration is disabled in Microsoft Settings"
 
 
+def already_connected(address: str) -> str:
+    return (f"You have already connected {address}: it is in your list of mailboxes. Open it there to reconnect it "
+            "or change its settings.")
+
+
+def delegate_departed(username: str, delegate: str) -> str:
+    """Why a shared mailbox stopped when the user whose delegate sign-in it used left."""
+    return (f"The shared mailbox used the sign-in of {delegate or 'a delegate'}, given by {username}, who was "
+            "deactivated or removed. Reconnect with another delegate who holds Full Access on it.")
+
+
 def reconnect_alert(email_address: str) -> str:
     """The notice shown on every page while one of the user's mailboxes needs them to reconnect."""
     return f"{email_address}: {RECONNECT_MESSAGE}"

@@ -32,6 +32,18 @@ def visible_mailboxes(user: AnyUser) -> QuerySet[Mailbox]:
     return Mailbox.objects.filter(mine | Q(owner__isnull=True, pk__in=granted))
 
 
+def own_mailboxes(user: AnyUser) -> QuerySet[Mailbox]:
+    """The mailboxes a user connected themselves (Email Configuration), in the order they were added."""
+    return visible_mailboxes(user).filter(owner_id=user.pk, active=True).order_by("created_at", "pk")
+
+
+def connected_already(owner: AnyUser, address: str, *, exclude_pk: int | None = None) -> bool:
+    """Whether `owner` has connected `address` already (each address once per user: the constraint
+    unique_user_mailbox_email, asked before saving so the refusal can say it plainly)."""
+    taken = Mailbox.objects.filter(owner_id=owner.pk, active=True, email_address__iexact=address)
+    return (taken.exclude(pk=exclude_pk) if exclude_pk is not None else taken).exists()
+
+
 def server_check_times(user: User, *, since: datetime) -> list[datetime]:
     """When this user checked Other mail servers since `since`, oldest first (from the audit log,
     which every web process shares: the rate limit holds across processes and machines)."""

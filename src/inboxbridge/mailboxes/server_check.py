@@ -1,4 +1,5 @@
-"""The live check of an "Other" account's servers before it is saved.
+"""The live checks before a mailbox is saved: an "Other" account's servers, and a delegate's
+access to a shared mailbox.
 
 Any signed-in user can ask for it, so it must not serve as a probe of the network: the servers are
 vetted first (`server_policy`), each user gets a few checks per ten minutes, every network step has a
@@ -18,10 +19,13 @@ from django.utils import timezone
 
 from inboxbridge.mailboxes import actions, queries
 from inboxbridge.mailboxes.credentials import imap_login, smtp_login
+from inboxbridge.mailboxes.credentials.shared import full_access_refused
+from inboxbridge.mailboxes.errors import MailboxUnavailable
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.server_policy import ServerRefused
 from inboxbridge.mailserver import imap, smtp
 from inboxbridge.mailserver.failures import imap_failure_text, smtp_failure_text
+from inboxbridge.microsoft.errors import MicrosoftError
 
 CHECK_WINDOW = timedelta(minutes=10)
 
@@ -59,4 +63,22 @@ def check_servers(user: User, candidate: Mailbox) -> str:
         return "SMTP check failed: " + smtp_failure_text(error, outgoing, timeout)
     except OSError:  # the goodbye after a good login broke off: smtplib's errors are OSErrors
         return f"SMTP check failed: {outgoing.host}:{outgoing.port} broke off the connection."
+    return ""
+
+
+def check_full_access(candidate: Mailbox) -> str:
+    """Before a shared mailbox is saved with a delegate's sign-in: "" when the delegate's token
+    opens it over IMAP (`user=` the shared address), else why not. Exchange answers a delegate
+    without Full Access with a refused login, which is said in those words."""
+    try:
+        login = imap_login(candidate)
+        imap.check_login(login, timeout=float(settings.MAIL_CHECK_TIMEOUT))
+    except imap.ImapError as error:
+        if error.auth_failed:
+            return full_access_refused(candidate.email_address, candidate.signed_in_as, error.message)
+        return f"{candidate.email_address} could not be opened: {error.message}"
+    except MicrosoftError as error:
+        return error.message
+    except MailboxUnavailable as error:
+        return str(error)
     return ""

@@ -13,7 +13,7 @@ from inboxbridge.accounts.permissions import admin_required
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.mailboxes import actions, server_policy, views
 from inboxbridge.mailboxes.alerts import alert_of
-from inboxbridge.mailboxes.flows import SYSTEM_CONNECT
+from inboxbridge.mailboxes.flows import SYSTEM_CONNECT, SYSTEM_DELEGATE_CONNECT
 from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, SystemMailboxForm, folder_depth
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tasks import purge_on_commit
@@ -117,14 +117,20 @@ def delete_system_mailbox(request: AuthenticatedRequest, pk: int) -> HttpRespons
 @admin_required
 @require_POST
 def connect_system_mailbox(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Office 365: Connect = sign in at Microsoft as the mailbox's own account, through the one
-    Redirect URI; the flow carries the mailbox's id and only an administrator may finish it."""
+    """Office 365: Connect = sign in at Microsoft, through the one Redirect URI, as the mailbox's
+    own account, or, for a shared mailbox, as a delegate who holds Full Access on it (any such
+    person: Reconnect with another delegate is the same). The flow carries the mailbox's id and
+    only an administrator may finish it."""
     mailbox = _system_mailbox(pk)
     page = reverse("mailbox-settings:system-mailbox", args=[pk])
     config = load_config()
     if not config.email_sync_enabled:
         messages.error(request, "Office 365 is not available: enable it in Microsoft Settings first.")
         return redirect(page)
+    if mailbox.account_type == Mailbox.AccountType.OFFICE365_SHARED:
+        return flows.start(request, SYSTEM_DELEGATE_CONNECT, mail_scopes(), failure_page=page,
+                           failure="Could not start the connection.", login_hint=request.user.email,
+                           config=config, mailbox_id=mailbox.pk, shared=mailbox.email_address)
     return flows.start(request, SYSTEM_CONNECT, mail_scopes(), failure_page=page,
                        failure="Could not start the connection.", login_hint=mailbox.email_address, config=config,
                        mailbox_id=mailbox.pk)

@@ -10,109 +10,104 @@ from django.views.decorators.http import require_POST
 from inboxbridge.accounts.permissions import admin_required
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.configuration import store
-from inboxbridge.mailboxes import actions, options, server_check, server_policy
+from inboxbridge.mailboxes import actions, options, queries, server_check, server_policy
 from inboxbridge.mailboxes.credentials import imap_login, provider_for
-from inboxbridge.mailboxes.flows import CONNECT
-from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, OtherMailServersForm, folder_depth
+from inboxbridge.mailboxes.flows import CONNECT, SHARED_CONNECT
+from inboxbridge.mailboxes.forms import FolderSelectionForm, OtherAccountForm, OtherMailServersForm, SharedMailboxForm
 from inboxbridge.mailboxes.models import Mailbox
-from inboxbridge.mailboxes.tasks import purge_on_commit
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver.failures import imap_failure_text
 from inboxbridge.mailserver.imap import ImapError, list_folders
 from inboxbridge.microsoft import flows
-from inboxbridge.microsoft.config import load_config, mail_scopes
+from inboxbridge.microsoft.config import MicrosoftConfig, load_config, mail_scopes
 from inboxbridge.microsoft.errors import MicrosoftError
 
 PAGE = "mailboxes:email-configuration"
+# The kinds a user adds in Email Configuration: their own Office 365 mailbox, a shared mailbox they
+# hold Full Access on (they sign in as themselves), an Other account.
+OFFICE365, SHARED, OTHER = (Mailbox.AccountType.OFFICE365, Mailbox.AccountType.OFFICE365_SHARED,
+                            Mailbox.AccountType.OTHER)
 
 
 @login_required
 def email_configuration(request: AuthenticatedRequest) -> HttpResponse:
-    mailbox = actions.active_mailbox_of(request.user)
-    config = load_config()
-    account_type = request.GET.get("type") or (mailbox.account_type if mailbox else "")
-    if account_type == Mailbox.AccountType.OFFICE365 and not config.email_sync_enabled and not mailbox:
-        account_type = ""
+    """The user's mailboxes, each with its state and a link to its settings, and Add a mailbox."""
+    return _list_page(request, request.GET.get("type", ""))
+
+
+def _list_page(request: AuthenticatedRequest, account_type: str, *, other_form: OtherAccountForm | None = None,
+               shared_form: SharedMailboxForm | None = None, status: int = 200) -> HttpResponse:
+    office365_available = load_config().email_sync_enabled
     other_available = server_policy.other_accounts_enabled()
-    if account_type == Mailbox.AccountType.OTHER and not other_available and not (
-            mailbox and mailbox.account_type == Mailbox.AccountType.OTHER):
+    if account_type in {OFFICE365, SHARED} and not office365_available:
         account_type = ""
-    other_form = OtherAccountForm(initial=_other_initial(mailbox))
-    folders = list(mailbox.folders.filter(exists_on_server=True)) if mailbox else []
-    folder_form = FolderSelectionForm(
-        folders=folders,
-        initial={"folders": [f.pk for f in folders if f.selected],
-                 "initial_sync_days": mailbox.initial_sync_days if mailbox else None},
-    )
+    if account_type == OTHER and not other_available:
+        account_type = ""
     return render(request, "mailboxes/email_configuration.html", {
-        "mailbox": mailbox,
+        "mailboxes": list(queries.own_mailboxes(request.user)),
         "account_type": account_type,
-        "office365_available": config.email_sync_enabled,
+        "office365_available": office365_available,
         "other_disabled": "" if other_available else server_policy.DISABLED_MESSAGE,
         "allowed_servers": server_policy.allowed_patterns() if other_available else [],
-        "other_form": other_form,
-        "folder_form": folder_form,
-        "folder_rows": [(f, folder_depth(f)) for f in folders],
-    })
+        "other_form": other_form or OtherAccountForm(),
+        "shared_form": shared_form or SharedMailboxForm(),
+    }, status=status)
 
 
-def _other_initial(mailbox: Mailbox | None) -> dict[str, object]:
-    if mailbox is None or mailbox.account_type != Mailbox.AccountType.OTHER:
-        return {}
-    return {name: getattr(mailbox, name) for name in (
-        "email_address", "imap_host", "imap_port", "imap_ssl", "smtp_host", "smtp_port", "smtp_security", "username",
-    )}
+def office365_config(request: AuthenticatedRequest) -> MicrosoftConfig | None:
+    """The Microsoft settings when Office 365 may be connected; None (with the reason shown) when not."""
+    config = load_config()
+    if config.email_sync_enabled:
+        return config
+    messages.error(request, "Office 365 is not available: an administrator has to enable it in Microsoft Settings.")
+    return None
 
 
 @login_required
 @require_POST
 def connect(request: AuthenticatedRequest) -> HttpResponse:
-    """Connect or Reconnect: the authorization-code flow through the one Redirect URI."""
-    config = load_config()
-    if not config.email_sync_enabled:
-        messages.error(request, "Office 365 is not available: an administrator has to enable it in Microsoft Settings.")
+    """Connect an Office 365 mailbox of the user's own: the authorization-code flow through the one Redirect URI."""
+    if (config := office365_config(request)) is None:
         return redirect(PAGE)
-    mailbox = actions.active_mailbox_of(request.user)
-    hint = mailbox.email_address if mailbox and mailbox.account_type == Mailbox.AccountType.OFFICE365 else ""
     return flows.start(request, CONNECT, mail_scopes(), failure_page=PAGE, failure="Could not start the connection.",
-                       login_hint=hint or getattr(request.user, "email", ""), config=config)
+                       login_hint=getattr(request.user, "email", ""), config=config)
 
 
 @login_required
 @require_POST
-def disconnect(request: AuthenticatedRequest) -> HttpResponse:
-    mailbox = actions.active_mailbox_of(request.user)
-    if mailbox is None:
+def connect_shared(request: AuthenticatedRequest) -> HttpResponse:
+    """Connect a shared mailbox the user holds Full Access on: they sign in as themselves."""
+    if (config := office365_config(request)) is None:
         return redirect(PAGE)
-    delete_mail = request.POST.get("mail") == "delete"
-    purge_on_commit(actions.disconnect_mailbox(request.user, mailbox, delete_mail=delete_mail))
-    messages.success(
-        request,
-        f"{mailbox.email_address} is disconnected. "
-        + ("Its synced mail is being deleted in the background." if delete_mail else "Its synced mail was kept."),
-    )
-    return redirect(PAGE)
+    form = SharedMailboxForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _list_page(request, SHARED, shared_form=form, status=400)
+    return flows.start(request, SHARED_CONNECT, mail_scopes(), failure_page=PAGE,
+                       failure="Could not start the connection.", login_hint=getattr(request.user, "email", ""),
+                       config=config, shared=form.cleaned_data["shared_address"])
 
 
 @login_required
 @require_POST
 def save_other(request: AuthenticatedRequest) -> HttpResponse:
+    """Add an Other account (IMAP and SMTP with a password), checked against its servers first."""
     if not server_policy.other_accounts_enabled():
         messages.error(request, server_policy.DISABLED_MESSAGE)
         return redirect(PAGE)
-    mailbox = actions.active_mailbox_of(request.user)
-    saved = mailbox if mailbox and mailbox.account_type == Mailbox.AccountType.OTHER else None
-    form = OtherAccountForm(request.POST, saved=saved)
+    form = OtherAccountForm(request.POST, owner=request.user)
     status = checked_other_account(request, form)
     if status is None:
-        purge_on_commit(actions.save_other_account(request.user, **form.cleaned_data))
+        mailbox = actions.save_other_account(request.user, **form.cleaned_data).mailbox
         messages.success(request, "The mailbox settings were checked and saved.")
-        return redirect(PAGE)
-    return render(request, "mailboxes/email_configuration.html", {
-        "mailbox": mailbox, "account_type": "other", "office365_available": load_config().email_sync_enabled,
-        "other_disabled": "", "allowed_servers": server_policy.allowed_patterns(),
-        "other_form": form, "folder_form": None, "folder_rows": [],
-    }, status=status)
+        return redirect("mailboxes:mailbox", pk=mailbox.pk)
+    return _list_page(request, OTHER, other_form=form, status=status)
+
+
+def other_initial(mailbox: Mailbox) -> dict[str, object]:
+    """The Other account form's fields as saved (never the password)."""
+    return {name: getattr(mailbox, name) for name in (
+        "email_address", "imap_host", "imap_port", "imap_ssl", "smtp_host", "smtp_port", "smtp_security", "username",
+    )}
 
 
 def checked_other_account(request: AuthenticatedRequest, form: OtherAccountForm) -> int | None:
@@ -127,15 +122,6 @@ def checked_other_account(request: AuthenticatedRequest, form: OtherAccountForm)
         form.add_error(None, problem)
         return 400
     return None
-
-
-@login_required
-@require_POST
-def retrieve_folders(request: AuthenticatedRequest) -> HttpResponse:
-    mailbox = actions.active_mailbox_of(request.user)
-    if mailbox is None:
-        return redirect(PAGE)
-    return retrieve_folders_of(request, mailbox, redirect(PAGE))
 
 
 def retrieve_folders_of(request: AuthenticatedRequest, mailbox: Mailbox, done: HttpResponse) -> HttpResponse:
@@ -158,15 +144,6 @@ def retrieve_folders_of(request: AuthenticatedRequest, mailbox: Mailbox, done: H
     )
     messages.success(request, f"Retrieved {len(folders)} folders. Tick the ones to synchronize and click Save.")
     return done
-
-
-@login_required
-@require_POST
-def save_folders(request: AuthenticatedRequest) -> HttpResponse:
-    mailbox = actions.active_mailbox_of(request.user)
-    if mailbox is None:
-        return redirect(PAGE)
-    return save_folders_of(request, mailbox, redirect(PAGE))
 
 
 def save_folders_of(request: AuthenticatedRequest, mailbox: Mailbox, done: HttpResponse) -> HttpResponse:

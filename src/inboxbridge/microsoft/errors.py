@@ -140,6 +140,22 @@ def smtp_auth_disabled_text(address: str) -> str:
     )
 
 
+def send_as_denied(reply: str) -> bool:
+    """Exchange refused the sender: the signed-in account may not send as the From address
+    (554 5.2.252 SendAsDenied), such as a delegate without Send As on a shared mailbox."""
+    return "SendAsDenied" in reply or "5.2.252" in reply
+
+
+def send_as_denied_text(sender: str, signed_in_as: str) -> str:
+    return (
+        f"Microsoft 365 does not let {signed_in_as} send as {sender} (554 5.2.252 SendAsDenied): "
+        f"{signed_in_as} has no Send As permission on {sender}. An Exchange Online administrator can grant it "
+        f"in PowerShell with: Add-RecipientPermission -Identity {sender} -Trustee {signed_in_as} "
+        "-AccessRights SendAs (or under the shared mailbox's Delegation > Send as in the Exchange admin "
+        "center). It can take up to an hour to apply; then click Retry."
+    )
+
+
 def sending_limit_reached(reply: str) -> bool:
     """Exchange Online's own sending limit (30 messages a minute, 10,000 recipients a day): the
     message goes out once it allows more."""

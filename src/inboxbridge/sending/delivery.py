@@ -18,6 +18,8 @@ from inboxbridge.mailserver import imap, smtp
 from inboxbridge.mailserver.login import SMTP, ServerLogin
 from inboxbridge.microsoft.errors import (
     MicrosoftError,
+    send_as_denied,
+    send_as_denied_text,
     sending_limit_reached,
     smtp_auth_disabled,
     smtp_auth_disabled_text,
@@ -92,7 +94,8 @@ def _submit(message: OutgoingMessage, mailbox: Mailbox) -> None:
     data = bytes(message.mime)
     login = _login(mailbox, force_refresh=False)
     try:
-        # MAIL FROM is the mailbox's own address: the one the token (or password) belongs to.
+        # MAIL FROM is the mailbox's address: the one the token (or password) belongs to, or the
+        # shared address its delegate sends as (the login is then the delegate's: credentials/shared.py).
         smtp.send(login, mailbox.email_address, recipients, data)
         return
     except smtp.SmtpError as error:
@@ -133,6 +136,10 @@ def _smtp_failure(error: smtp.SmtpError, mailbox: Mailbox, *, refreshed: bool = 
     text = str(error)
     if smtp_auth_disabled(text):
         return SendFailure(smtp_auth_disabled_text(mailbox.email_address), permanent=True)
+    if send_as_denied(text):
+        # The login was the delegate's (signed_in_as); the sender stays the shared address.
+        return SendFailure(send_as_denied_text(mailbox.email_address, mailbox.signed_in_as or mailbox.email_address),
+                           permanent=True)
     if sending_limit_reached(text):
         return SendFailure(f"Microsoft 365's sending limit for this mailbox was reached ({text}); "
                            "the message is sent once it allows more.", permanent=False, delay=actions.RATE_WINDOW * 5)

@@ -3,7 +3,7 @@ the one place that decides whose mailboxes a user may see."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.queries import AnyUser as User
@@ -12,14 +12,16 @@ from inboxbridge.sending.models import OutgoingMessage
 
 
 def sendable_mailboxes(user: User) -> QuerySet[Mailbox]:
-    """The mailboxes `user` may send from: their own connected one, while it does not need a
-    reconnect (and, for "Other" accounts, has an SMTP server)."""
+    """The mailboxes `user` may send from: every connected mailbox they may read (their own ones,
+    and the system mailboxes they are authorized for), while it does not need a reconnect (and,
+    for "Other" accounts, has an SMTP server). Their own mailboxes come first."""
     if not user.is_authenticated:
         return Mailbox.objects.none()
     return (
         visible_mailboxes(user)
-        .filter(owner_id=user.pk, active=True, needs_reconnect=False)
+        .filter(active=True, needs_reconnect=False)
         .exclude(account_type=Mailbox.AccountType.OTHER, smtp_host="")
+        .order_by(F("owner_id").asc(nulls_last=True), "label", "email_address")
     )
 
 

@@ -2,7 +2,8 @@
 
 - base.py: the interface (`CredentialProvider`);
 - password.py: "Other" accounts, a stored password on servers the user typed (vetted each time);
-- office365.py: a user's delegated Office 365 token (XOAUTH2), refreshed under a row lock.
+- office365.py: a user's delegated Office 365 token (XOAUTH2), refreshed under a row lock;
+- shared.py: a shared mailbox opened with a delegate's token (Full Access; Send As to send).
 
 Adding a kind of account (a delegate's token for a shared mailbox, an app-only token from a
 secret or a certificate) is one module with a `CredentialProvider` subclass and one line in
@@ -15,6 +16,7 @@ from __future__ import annotations
 from inboxbridge.mailboxes.credentials.base import CredentialProvider
 from inboxbridge.mailboxes.credentials.office365 import Office365Provider
 from inboxbridge.mailboxes.credentials.password import PasswordProvider
+from inboxbridge.mailboxes.credentials.shared import SharedMailboxProvider
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver.login import IMAP, SMTP, ServerLogin
@@ -22,7 +24,11 @@ from inboxbridge.mailserver.login import IMAP, SMTP, ServerLogin
 __all__ = ["CredentialProvider", "imap_login", "provider_for", "smtp_login"]
 
 _PROVIDERS: dict[str, CredentialProvider] = {
-    provider.kind: provider for provider in (PasswordProvider(), Office365Provider())
+    provider.kind: provider for provider in (
+        PasswordProvider(),
+        Office365Provider(),
+        SharedMailboxProvider(),
+    )
 }
 
 

@@ -38,3 +38,9 @@ class CredentialProvider(ABC):
     def refused_advice(self, service: Service) -> str:
         """What the user can do when the `service` server refuses the credential (a sentence
         without its final stop, so a caller can add what comes next)."""
+
+    def explain_refusal(self, mailbox: Mailbox, service: Service, detail: str) -> str:
+        """What the people of `mailbox` read when the `service` server refused its credential even
+        when fresh (`detail`: the server's answer). By default the answer itself; a kind whose
+        refusals have a cause the answer does not name (a delegate's rights) says it here."""
+        return detail

@@ -27,8 +27,12 @@ class Office365Provider(CredentialProvider):
             host, port, security = settings.MICROSOFT_IMAP_HOST, settings.MICROSOFT_IMAP_PORT, "ssl"
         else:
             host, port, security = settings.MICROSOFT_SMTP_HOST, settings.MICROSOFT_SMTP_PORT, "starttls"
-        return ServerLogin(host=host, port=port, security=security, username=mailbox.email_address,
+        return ServerLogin(host=host, port=port, security=security, username=self.username(mailbox, service),
                            mechanism="XOAUTH2", secret=tokens.access_token_for(mailbox, force_refresh=force_refresh))
+
+    def username(self, mailbox: Mailbox, service: Service) -> str:
+        """XOAUTH2's `user=`: the mailbox's own address, whose token this is."""
+        return mailbox.email_address
 
     def refused_advice(self, service: Service) -> str:
         return (f"Check that the app registration has the delegated {PERMISSIONS[service]} permission with "

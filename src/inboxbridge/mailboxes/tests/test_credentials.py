@@ -76,3 +76,24 @@ def test_an_office365_mailbox_logs_in_with_its_access_token_on_microsofts_server
                                                                   "me@contoso.test", "XOAUTH2", "fresh-token")
     assert provider_for(mailbox).renewable and not provider_for(mailbox).servers_typed_by_user
     assert "SMTP.Send" in provider_for(mailbox).refused_advice("smtp")
+
+
+def test_a_shared_mailbox_opens_as_itself_over_imap_and_sends_as_its_delegate(settings, monkeypatch):
+    """Exchange: IMAP takes the shared address with the delegate's token (Full Access); SMTP only
+    the token's owner, the delegate (Send As then lets the shared address be the sender)."""
+    settings.MICROSOFT_IMAP_HOST, settings.MICROSOFT_SMTP_HOST = "outlook.example.test", "smtp.example.test"
+    monkeypatch.setattr(tokens, "access_token_for", lambda mailbox, *, force_refresh=False: "delegate-token")
+    mailbox = Mailbox(account_type=Mailbox.AccountType.OFFICE365_SHARED, email_address="support@contoso.test",
+                      signed_in_as="dana@contoso.test")
+    assert (imap_login(mailbox).username, imap_login(mailbox).secret) == ("support@contoso.test", "delegate-token")
+    assert (smtp_login(mailbox).username, smtp_login(mailbox).secret) == ("dana@contoso.test", "delegate-token")
+    provider = provider_for(mailbox)
+    assert provider.renewable
+    assert "Add-MailboxPermission -Identity <shared mailbox> -User <delegate> -AccessRights FullAccess" in \
+        provider.refused_advice("imap")
+    assert "Add-RecipientPermission -Identity <shared mailbox> -Trustee <delegate> -AccessRights SendAs" in \
+        provider.refused_advice("smtp")
+    refused = provider.explain_refusal(mailbox, "imap", "AUTHENTICATE failed.")
+    assert refused.startswith("dana@contoso.test has no Full Access on support@contoso.test: ")
+    assert "Add-MailboxPermission -Identity support@contoso.test -User dana@contoso.test -AccessRights FullAccess" \
+        in refused

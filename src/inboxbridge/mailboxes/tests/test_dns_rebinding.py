@@ -142,6 +142,7 @@ def test_the_certificate_is_checked_for_the_typed_name_at_the_vetted_address(
     # The same server and address under a name its certificate does not carry: not trusted.
     answer("elsewhere.example.test", ["127.0.0.1", None])
     answer(typed, ["127.0.0.1", None])
-    page = client.post(SAVE, {**form, "imap_host": "elsewhere.example.test"}).content.decode()
+    change = reverse("mailboxes:mailbox-other", args=[Mailbox.objects.get(owner=plain_user).pk])
+    page = client.post(change, {**form, "imap_host": "elsewhere.example.test"}).content.decode()
     assert (f"IMAP check failed: the TLS certificate of elsewhere.example.test:{form['imap_port']} is not trusted"
             in page)

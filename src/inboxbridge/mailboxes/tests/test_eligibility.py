@@ -71,6 +71,6 @@ def test_the_engine_and_the_status_card_give_the_same_reason(fields: dict[str, A
 def test_the_reconnect_sentence_is_the_same_everywhere(client: Any) -> None:
     mailbox = make_mailbox(needs_reconnect=True, reconnect_reason="AADSTS70000: the grant was revoked")
     client.force_login(mailbox.owner)
-    page = client.get("/my/email-configuration/").content.decode()
+    page = client.get(f"/my/email-configuration/{mailbox.pk}/").content.decode()
     assert page.count(messages.RECONNECT_MESSAGE) == 2  # the alert on every page, and the page's own banner
     assert messages.reconnect_alert(mailbox.email_address) in page

@@ -42,7 +42,8 @@ def test_disconnect_keeps_or_deletes_the_synced_mail(client, connect_office365_m
     mailbox = connect_office365_mailbox()
     Email.objects.create(mailbox=mailbox, message_key="a@x", subject="kept?")
     client.force_login(mailbox.owner)
-    page = client.post(reverse("mailboxes:disconnect"), {"mail": choice}, follow=True).content.decode()
+    page = client.post(reverse("mailboxes:disconnect", args=[mailbox.pk]), {"mail": choice},
+                       follow=True).content.decode()
     assert "is disconnected" in page
     call_command("db_worker", "--batch", verbosity=0)
     assert Email.objects.filter(subject="kept?").count() == kept

@@ -54,6 +54,11 @@ def saved_account(owner: Any, port: int, **fields: Any) -> Mailbox:
     return make_mailbox(owner, folders=(), **values)
 
 
+def page_of(mailbox: Mailbox, name: str = "mailboxes:mailbox") -> str:
+    """A URL of one of the user's mailboxes in Email Configuration."""
+    return reverse(name, args=[mailbox.pk])
+
+
 def configure_other_servers(client: Any, admin: Any, *, enabled: bool = True, allowed: str = "") -> None:
     client.force_login(admin)
     form = {"allowed_hosts": allowed, **({"enabled": "on"} if enabled else {})}
@@ -123,9 +128,9 @@ def test_with_other_accounts_turned_off_the_page_offers_none_and_a_post_is_refus
 
 def test_an_existing_other_account_says_it_is_turned_off(client, admin_user, plain_user, settings):
     settings.OTHER_ACCOUNTS_ENABLED = False  # the deployment default, no stored setting
-    saved_account(plain_user, 993)
+    mailbox = saved_account(plain_user, 993)
     client.force_login(plain_user)
-    page = client.get(PAGE).content.decode()
+    page = client.get(page_of(mailbox)).content.decode()
     assert "Other mail accounts are turned off on this server." in page
     assert "This mailbox does not synchronize meanwhile." in page
     assert 'id="other-account-form"' not in page
@@ -164,12 +169,13 @@ def test_a_check_waits_for_a_silent_server_only_the_short_check_timeout(client, 
 
 def test_changing_the_server_of_a_saved_account_needs_the_password_again(client, plain_user):
     old_server, new_server = Listener(imap=True), Listener(imap=True)
-    saved_account(plain_user, old_server.port)
+    mailbox = saved_account(plain_user, old_server.port)
     client.force_login(plain_user)
 
+    change_url = page_of(mailbox, "mailboxes:mailbox-other")
     for change in ({"imap_port": new_server.port, "smtp_port": new_server.port},
                    {"imap_host": "localhost"}, {"smtp_security": "none"}, {"imap_ssl": True}):
-        response = client.post(SAVE, account(old_server.port, password="", **change))
+        response = client.post(change_url, account(old_server.port, password="", **change))
         assert response.status_code == 400
         assert "You changed the mail server settings: enter the password again." in response.content.decode()
     new_server.settle()
@@ -188,10 +194,11 @@ def test_the_stored_password_never_goes_to_a_new_smtp_server_in_clear_text(
             "smtp_port": mail_stack.submission_port, "username": "other@example.test"}
     client.force_login(plain_user)
     assert "checked and saved" in client.post(SAVE, real, follow=True).content.decode()
+    change = page_of(Mailbox.objects.get(owner=plain_user), "mailboxes:mailbox-other")
 
     collector = Listener(smtp=True)
     moved = {**real, "password": "", "smtp_port": collector.port, "smtp_security": "none"}
-    response = client.post(SAVE, moved)
+    response = client.post(change, moved)
     collector.settle()
     assert password.encode() not in bytes(collector.received) and "AUTH" not in collector.received.decode()
     assert collector.connections == 0
@@ -201,7 +208,7 @@ def test_the_stored_password_never_goes_to_a_new_smtp_server_in_clear_text(
     collector.close()
 
     # The same servers: an empty field keeps the stored password, which the check uses there.
-    assert "checked and saved" in client.post(SAVE, {**real, "password": ""}, follow=True).content.decode()
+    assert "checked and saved" in client.post(change, {**real, "password": ""}, follow=True).content.decode()
     assert Mailbox.objects.get(owner=plain_user).password == password
 
 
@@ -216,7 +223,7 @@ def test_the_worker_refuses_to_sync_a_saved_account_whose_server_is_now_refused(
     mailbox.refresh_from_db()
     assert mailbox.state == Mailbox.State.ERROR
     client.force_login(plain_user)
-    assert "private or reserved network" in client.get(PAGE).content.decode()
+    assert "private or reserved network" in client.get(page_of(mailbox)).content.decode()
 
     settings.ALLOW_PRIVATE_MAIL_HOSTS = True
     settings.OTHER_ACCOUNTS_ALLOWED_HOSTS = "*.example.org"  # the deployment default of the allowlist
@@ -242,9 +249,9 @@ def test_sending_from_a_saved_account_whose_server_is_now_refused_fails_clearly(
 
 
 def test_retrieving_folders_never_shows_what_the_server_said(client, plain_user, ssh_server):
-    saved_account(plain_user, ssh_server.port)
+    mailbox = saved_account(plain_user, ssh_server.port)
     client.force_login(plain_user)
-    page = client.post(reverse("mailboxes:retrieve-folders"), follow=True).content.decode()
+    page = client.post(page_of(mailbox, "mailboxes:retrieve-folders"), follow=True).content.decode()
     assert f"The folders could not be retrieved. 127.0.0.1:{ssh_server.port} did not answer like an IMAP server." \
         in page
     assert "OpenSSH" not in page and "SSH-2.0" not in page
