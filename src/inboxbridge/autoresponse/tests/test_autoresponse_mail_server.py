@@ -29,8 +29,8 @@ def _stack_settings(settings, mail_stack, identity):
 
 
 @pytest.fixture
-def admin(django_user_model):
-    return django_user_model.objects.create_user("boss", "boss@example.test", "boss-password-1", is_staff=True)
+def admin(admin_user):
+    return admin_user
 
 
 def test_a_matching_message_gets_one_answer_and_its_sender_no_second_one_that_day(mail_stack, admin, client):
