@@ -23,9 +23,12 @@ def system_mailbox_rules(mailbox: Mailbox) -> QuerySet[Rule]:
 def answering_rules(mailbox_id: int) -> list[Rule]:
     """The rules that answer the new mail of a mailbox now: enabled, with an author to send as, on a
     system mailbox still in use."""
-    return list(Rule.objects.filter(mailbox_id=mailbox_id, enabled=True, author__isnull=False,
-                                    mailbox__active=True, mailbox__owner__isnull=True)
-                .select_related("mailbox", "author").order_by("pk"))
+    return list(_answering(mailbox_id).select_related("mailbox", "author").order_by("pk"))
+
+
+def _answering(mailbox_id: int) -> QuerySet[Rule]:
+    return Rule.objects.filter(mailbox_id=mailbox_id, enabled=True, author__isnull=False, mailbox__active=True,
+                               mailbox__owner__isnull=True)
 
 
 def latest_email_id(mailbox_id: int) -> int:
@@ -63,6 +66,6 @@ def last_answers(rule: Rule) -> list[Answer]:
 def awaiting_answers(mailbox_id: int) -> bool:
     """Does an enabled rule of the mailbox have mail past its high-water mark to look at? (After a
     sync; also true again after a lost task, so the next sync picks its work up.)"""
-    marks = Rule.objects.filter(mailbox_id=mailbox_id, enabled=True).values_list("checked_up_to", flat=True)
+    marks = _answering(mailbox_id).values_list("checked_up_to", flat=True)
     lowest = min(marks, default=None)
     return lowest is not None and Email.objects.filter(mailbox_id=mailbox_id, pk__gt=lowest).exists()

@@ -12,6 +12,7 @@ from tests.factories import make_mailbox
 from inboxbridge.accounts.models import AuditEvent
 from inboxbridge.autoresponse import actions, responder
 from inboxbridge.autoresponse.models import Answer, Rule
+from inboxbridge.autoresponse.queries import awaiting_answers
 from inboxbridge.mail.tests.helpers import folder, message, store
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.queries import visible_outgoing
@@ -131,3 +132,14 @@ def test_a_disabled_rule_answers_nothing(admin, help_desk):
     store(help_desk, message("Printer", sender="carol@fabrikam.test"))
     actions.set_rule_enabled(admin, rule, False)
     assert responder.answer_new_mail(help_desk.pk) == [] and not OutgoingMessage.objects.exists()
+
+
+def test_after_a_sync_the_task_is_wanted_only_while_a_rule_that_can_answer_has_mail_to_look_at(admin, help_desk):
+    store(help_desk, message("Before any rule"))
+    assert not awaiting_answers(help_desk.pk)
+    rule = actions.save_rule(admin, Rule(mailbox=help_desk, name="Acknowledge", body_template="Thanks."))
+    assert not awaiting_answers(help_desk.pk)  # what was there is not for the rule
+    store(help_desk, message("New", sender="carol@fabrikam.test"))
+    assert awaiting_answers(help_desk.pk)
+    Rule.objects.filter(pk=rule.pk).update(author=None)  # its author was deleted: it answers nothing
+    assert not awaiting_answers(help_desk.pk)
