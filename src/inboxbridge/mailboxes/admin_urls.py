@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from inboxbridge.mailboxes import system_views, views
+from inboxbridge.mailboxes import app_only_views, system_views, views
 
 app_name = "mailbox-settings"
 
@@ -23,4 +23,11 @@ urlpatterns = [
          name="system-mailbox-retrieve-folders"),
     path("email-configuration/system-mailboxes/<int:pk>/folders", system_views.save_system_folders,
          name="system-mailbox-folders"),
+    # App-only (client credentials) system mailboxes.
+    path("email-configuration/system-mailboxes/<int:pk>/app-only/object-id", app_only_views.save_object_id,
+         name="system-mailbox-app-object-id"),
+    path("email-configuration/system-mailboxes/<int:pk>/app-only/test", app_only_views.check_connection,
+         name="system-mailbox-app-test"),
+    path("email-configuration/system-mailboxes/<int:pk>/app-only/admin-consent", app_only_views.admin_consent,
+         name="system-mailbox-app-consent"),
 ]

@@ -14,6 +14,7 @@ from inboxbridge.microsoft.config import (
     CERTIFICATE_KEY,
     CREDENTIALS,
     EMAIL_SYNC_ENABLED,
+    ENTERPRISE_APP_OBJECT_ID,
     VERIFIED_FINGERPRINT,
 )
 
@@ -78,3 +79,15 @@ def remove_certificate(actor: User) -> bool:
     if removed:
         record_audit_event(actor, "microsoft_settings.certificate_removed", CERTIFICATE.label)
     return removed
+
+
+@transaction.atomic
+def save_enterprise_app_object_id(actor: User, object_id: str) -> bool:
+    """The Enterprise application's Object ID, for the Exchange Online PowerShell of app-only
+    mailboxes; True if it changed."""
+    old = store.get(ENTERPRISE_APP_OBJECT_ID)
+    if object_id == old:
+        return False
+    set_option(ENTERPRISE_APP_OBJECT_ID, object_id, actor)
+    record_audit_event(actor, "microsoft_settings.changed", ENTERPRISE_APP_OBJECT_ID.label, old=old, new=object_id)
+    return True

@@ -7,7 +7,10 @@ refusal into a `MicrosoftError` carrying the AADSTS code.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -115,10 +118,13 @@ def start_flow(
 def admin_consent_url(config: MicrosoftConfig, scopes: list[str], redirect_uri: str, state: str) -> str:
     """Microsoft's page where a tenant administrator grants `scopes` for the whole directory; the
     answer (admin_consent=True, or an error) comes back to `redirect_uri` with `state`. No MSAL: there
-    is no code to redeem."""
+    is no code to redeem. A `<resource>/.default` scope grants every permission configured on the app
+    registration for that resource, application permissions included (only this form grants those):
+    it is sent alone."""
+    default = bool(scopes) and all(scope.endswith("/.default") for scope in scopes)
     query = urlencode({
         "client_id": config.client_id,
-        "scope": " ".join([*scopes, "offline_access", "openid", "profile", "email"]),
+        "scope": " ".join(scopes if default else [*scopes, "offline_access", "openid", "profile", "email"]),
         "redirect_uri": redirect_uri,
         "state": state,
     })
@@ -221,16 +227,50 @@ def acquire_token_silent(
     return str(result["access_token"])
 
 
-def acquire_app_token(config: MicrosoftConfig, scopes: list[str]) -> str:
-    """App-only token (client credentials) for system mailboxes without a signed-in user."""
-    app = build_app(config)
+# App-only tokens by (credentials fingerprint, scopes): (token, expires at). In this process only,
+# never stored: a token lives about an hour, so each process asks Microsoft about once an hour
+# instead of at every login; a change of credentials changes the fingerprint and the key.
+_app_tokens: dict[tuple[str, tuple[str, ...]], tuple[str, float]] = {}
+_app_tokens_lock = threading.Lock()
+APP_TOKEN_MARGIN = 300  # seconds: a cached token this close to expiry is replaced
+
+
+def acquire_app_token(config: MicrosoftConfig, scopes: list[str], *, force_refresh: bool = False) -> str:
+    """App-only token (client credentials) for system mailboxes without a signed-in user, from the
+    app's secret or certificate. Cached until five minutes before it expires; `force_refresh` asks
+    Microsoft for a new one (a server refused the cached one)."""
+    key = (config.fingerprint, tuple(scopes))
+    with _app_tokens_lock:
+        cached = _app_tokens.get(key)
+        if cached and not force_refresh and cached[1] > time.time() + APP_TOKEN_MARGIN:
+            return cached[0]
+        # Held while asking: concurrent logins of one process wait for this answer rather than
+        # each asking Microsoft.
+        app = build_app(config)
+        try:
+            result = app.acquire_token_for_client(scopes)
+        except (requests.RequestException, OSError) as exc:
+            raise unreachable("token endpoint", exc) from None
+        if "error" in result:
+            _app_tokens.pop(key, None)
+            raise _refused(config, result)
+        token = str(result["access_token"])
+        # A fresh MSAL application has an empty cache: this answer is a new token of `expires_in`.
+        _app_tokens[key] = (token, time.time() + float(result.get("expires_in") or 0))
+        return token
+
+
+def unverified_roles(access_token: str) -> frozenset[str]:
+    """The `roles` claim of an access token, read without checking its signature: only to explain a
+    refusal to an administrator (which application permissions the token carries). Nothing is
+    decided on it; the mail server checks the token itself."""
     try:
-        result = app.acquire_token_for_client(scopes)
-    except (requests.RequestException, OSError) as exc:
-        raise unreachable("token endpoint", exc) from None
-    if "error" in result:
-        raise _refused(config, result)
-    return str(result["access_token"])
+        payload = access_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return frozenset()
+    roles = claims.get("roles") if isinstance(claims, dict) else None
+    return frozenset(str(role) for role in roles) if isinstance(roles, list) else frozenset()
 
 
 def discovery_answers(authority_host: str, tenant: str) -> tuple[bool, str]:

@@ -28,6 +28,9 @@ CERTIFICATE = Option("microsoft.certificate", "Certificate")
 CERTIFICATE_KEY = Option("microsoft.certificate_key", "Certificate private key", secret=True)
 # Fingerprint of the credentials Microsoft last answered AADSTS7000222 (secret expired) for.
 SECRET_EXPIRED_FINGERPRINT = Option("microsoft.secret_expired_fingerprint", "Client secret expired")
+# The Object ID of the app's Enterprise application (its service principal), which Exchange Online
+# needs to grant app-only access; not the app registration's Object ID. Only for the PowerShell shown.
+ENTERPRISE_APP_OBJECT_ID = Option("microsoft.enterprise_app_object_id", "Enterprise application Object ID")
 
 # The three fields of the settings form, each with "Use Default".
 CREDENTIALS = (CLIENT_ID, CLIENT_SECRET, TENANT_ID)
@@ -129,4 +132,25 @@ def required_permissions() -> list[tuple[str, str]]:
         ("openid", "Sign users in"),
         ("profile", "Read the user's basic profile (name, object id)"),
         ("email", "Read the user's email address"),
+    ]
+
+
+# App-only access (client credentials): Exchange Online's resource, as Microsoft's IMAP/POP/SMTP
+# OAuth guide names it for this flow. A client-credentials request asks for `<resource>/.default`:
+# the token then carries, in `roles`, the application permissions an administrator consented to.
+APP_MAIL_RESOURCE = "https://outlook.office365.com"
+APP_IMAP_ROLE = "IMAP.AccessAsApp"
+APP_SMTP_ROLE = "SMTP.SendAsApp"
+
+
+def app_mail_scopes() -> list[str]:
+    return [f"{APP_MAIL_RESOURCE}/.default"]
+
+
+def app_permissions() -> list[tuple[str, str]]:
+    """The application permissions of "Office 365 Exchange Online" that app-only mailboxes need."""
+    return [
+        (APP_IMAP_ROLE, "Read and synchronize the mailboxes Exchange grants the app (FullAccess)"),
+        (APP_SMTP_ROLE, "Send from those mailboxes through SMTP (with Send As)"),
+        ("POP.AccessAsApp", "Optional: the same over POP; inboxbridge does not use POP"),
     ]

@@ -100,12 +100,14 @@ def start(
     return redirect(flow["auth_uri"])
 
 
-def start_admin_consent(request: HttpRequest, kind: str, config: MicrosoftConfig) -> HttpResponse:
-    """Send a tenant administrator to Microsoft's admin consent page for the mail permissions; the
-    answer carries no code, only `state`, so the flow kept here holds nothing else."""
+def start_admin_consent(request: HttpRequest, kind: str, config: MicrosoftConfig, *,
+                        scopes: list[str] | None = None, **payload: Any) -> HttpResponse:
+    """Send a tenant administrator to Microsoft's admin consent page for `scopes` (default: the
+    delegated mail permissions); the answer carries no code, only `state`, so the flow kept here
+    holds nothing else but `payload` for the handler of `kind`."""
     state = secrets.token_urlsafe(24)
-    _remember(request, kind, {"state": state})
-    return redirect(client.admin_consent_url(config, mail_scopes(), redirect_uri(request), state))
+    _remember(request, kind, {"state": state}, **payload)
+    return redirect(client.admin_consent_url(config, scopes or mail_scopes(), redirect_uri(request), state))
 
 
 def _remember(request: HttpRequest, kind: str, msal_flow: dict[str, Any], **payload: Any) -> PendingFlow:

@@ -43,4 +43,6 @@ def finish_admin_consent(request: HttpRequest, pending: flows.PendingFlow, answe
         messages.success(request, "An administrator granted consent for the whole directory.")
     else:
         messages.error(request, "Microsoft's answer did not confirm the admin consent.")
-    return redirect(SETTINGS_PAGE)
+    # The page the consent was started from (a path this server reversed, kept in the session).
+    back = str(pending.payload.get("back") or "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else SETTINGS_PAGE)

@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -99,3 +100,9 @@ def mail_urls(email: Email, *, attachment: str, content_id: str) -> dict[str, tu
         "read state": ("post", reverse("mail:set-read", args=[email.pk])),
         "flag state": ("post", reverse("mail:set-flag", args=[email.pk])),
     }
+
+
+def statuses(client: Any, urls: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """The HTTP status of each of `urls` (from `mail_urls`) for the signed-in user of `client`."""
+    return {name: (client.post(url, {"seen": "1", "flagged": "0"}) if method == "post" else client.get(url)).status_code
+            for name, (method, url) in urls.items()}

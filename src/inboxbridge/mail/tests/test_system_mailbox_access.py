@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from tests.factories import make_mailbox
 
-from inboxbridge.mail.tests.helpers import mail_urls, message, store
+from inboxbridge.mail.tests.helpers import mail_urls, message, statuses, store
 from inboxbridge.sending.models import OutgoingMessage
 
 pytestmark = pytest.mark.django_db
@@ -48,11 +48,6 @@ def urls_of(data, writer) -> dict[str, tuple[str, str]]:
         "reply": ("get", reverse("sending:reply", args=[email.pk])),
         "outbox message": ("get", reverse("sending:detail", args=[sent.pk])),
     }
-
-
-def statuses(client, urls: dict[str, tuple[str, str]]) -> dict[str, int]:
-    return {name: (client.post(url, {"seen": "1", "flagged": "0"}) if method == "post" else client.get(url)).status_code
-            for name, (method, url) in urls.items()}
 
 
 def test_a_member_of_an_authorized_role_reads_the_mailbox_and_loses_it_with_the_role(client, support, member):

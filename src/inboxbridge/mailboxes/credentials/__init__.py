@@ -3,7 +3,8 @@
 - base.py: the interface (`CredentialProvider`);
 - password.py: "Other" accounts, a stored password on servers the user typed (vetted each time);
 - office365.py: a user's delegated Office 365 token (XOAUTH2), refreshed under a row lock;
-- shared.py: a shared mailbox opened with a delegate's token (Full Access; Send As to send).
+- shared.py: a shared mailbox opened with a delegate's token (Full Access; Send As to send);
+- app_only.py: a mailbox opened by the application's own token (client credentials), no person.
 
 Adding a kind of account (a delegate's token for a shared mailbox, an app-only token from a
 secret or a certificate) is one module with a `CredentialProvider` subclass and one line in
@@ -13,6 +14,7 @@ secret or a certificate) is one module with a `CredentialProvider` subclass and 
 
 from __future__ import annotations
 
+from inboxbridge.mailboxes.credentials.app_only import AppOnlyProvider
 from inboxbridge.mailboxes.credentials.base import CredentialProvider
 from inboxbridge.mailboxes.credentials.office365 import Office365Provider
 from inboxbridge.mailboxes.credentials.password import PasswordProvider
@@ -28,6 +30,7 @@ _PROVIDERS: dict[str, CredentialProvider] = {
         PasswordProvider(),
         Office365Provider(),
         SharedMailboxProvider(),
+        AppOnlyProvider(),
     )
 }
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import Group
-from tests.browser import sign_in
+from tests.browser import add_system_mailbox, sign_in
 
 from inboxbridge.mail.tests.helpers import message
 from inboxbridge.mailboxes.models import Mailbox
@@ -29,13 +29,7 @@ def test_an_admin_sets_up_a_system_mailbox_and_a_role_member_reads_it(
 
     page = browser_context.new_page()
     sign_in(page, live_server, "boss", "boss-password-1")
-    page.click("summary:has-text('System')")
-    page.click("a:has-text('System Mailboxes')")
-    page.click("#add-system-mailbox")
-    page.fill("#id_label", "Help Desk")
-    page.fill("#id_email_address", address)
-    page.select_option("#id_account_type", "other")
-    page.click("#system-mailbox-form button[type=submit]")
+    add_system_mailbox(page, "Help Desk", address, "other")
     page.wait_for_selector("#other-account-form")
 
     page.fill("#other-account-form input[name=imap_host]", mail_stack.host)
