@@ -260,6 +260,12 @@ def acquire_app_token(config: MicrosoftConfig, scopes: list[str], *, force_refre
         return token
 
 
+def forget_app_tokens() -> None:
+    """Drop this process's app-only tokens (the next login asks Microsoft)."""
+    with _app_tokens_lock:
+        _app_tokens.clear()
+
+
 def unverified_roles(access_token: str) -> frozenset[str]:
     """The `roles` claim of an access token, read without checking its signature: only to explain a
     refusal to an administrator (which application permissions the token carries). Nothing is

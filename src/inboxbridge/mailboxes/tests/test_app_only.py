@@ -20,6 +20,7 @@ from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.microsoft import client as microsoft_client
 from inboxbridge.microsoft.config import CLIENT_SECRET
 from inboxbridge.sending import actions as sending_actions
+from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.tasks import send_outgoing_message
 from inboxbridge.sending.tests.helpers import draft, new_recipient, wait_for_messages
 from inboxbridge.sync.engine import sync_mailbox
@@ -32,9 +33,9 @@ ROLES = ["IMAP.AccessAsApp", "SMTP.SendAsApp"]
 @pytest.fixture(autouse=True)
 def _fresh_app_tokens():
     """Each test asks Microsoft itself: no app token cached by an earlier test's process state."""
-    microsoft_client._app_tokens.clear()
+    microsoft_client.forget_app_tokens()
     yield
-    microsoft_client._app_tokens.clear()
+    microsoft_client.forget_app_tokens()
 
 
 @pytest.fixture
@@ -159,6 +160,27 @@ def test_mail_delivered_through_postfix_syncs_after_retrieve_folders(client, adm
     wait_for_messages(mail_settings, shared["address"])
     assert sync_inbox(client, admin_user, shared["mailbox"]) == 1
     assert shared["mailbox"].emails.get().subject == "Invoice 42 overdue"
+
+
+def test_losing_full_access_later_is_a_sync_error_that_names_it(client, admin_user, shared, identity, mail_settings):
+    set_up_exchange(identity, shared)
+    mail_settings.deliver(message("Before", to=shared["address"]), to=shared["address"])
+    wait_for_messages(mail_settings, shared["address"])
+    assert sync_inbox(client, admin_user, shared["mailbox"]) == 1
+    identity.revoke_full_access(shared["address"], shared["object_id"])
+    result = sync_mailbox(shared["mailbox"].pk)
+    assert f"FullAccess is missing on {shared['address']}" in result.error
+    shared["mailbox"].refresh_from_db()
+    assert shared["mailbox"].state == Mailbox.State.ERROR and "Add-MailboxPermission" in shared["mailbox"].last_error
+
+
+def test_without_send_as_the_outbox_says_what_exchange_needs(admin_user, shared, identity, mail_settings):
+    set_up_exchange(identity, shared, send_as=False)
+    outgoing = sending_actions.queue_message(admin_user, draft(shared["mailbox"], to=new_recipient(mail_settings)))
+    send_outgoing_message.call(outgoing.pk)
+    outgoing.refresh_from_db()
+    assert outgoing.state == OutgoingMessage.State.FAILED, outgoing.state
+    assert "holds Send As on the mailbox" in outgoing.last_error and "eyJ" not in outgoing.last_error
 
 
 def test_a_message_sent_from_the_mailbox_arrives_from_its_address(admin_user, shared, identity, mail_settings):

@@ -25,7 +25,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a")
 
 def test_an_admin_sets_up_an_app_only_mailbox_and_only_the_role_reads_it(
         browser_context, live_server, enabled_microsoft, mail_settings, identity, django_user_model, client):
-    microsoft_client._app_tokens.clear()  # this process's tokens of earlier tests' apps are no use here
+    microsoft_client.forget_app_tokens()  # this process's tokens of earlier tests' apps are no use here
     address = f"billing-{uuid.uuid4().hex[:6]}@{mail_settings.domain}"
     mail_settings.add_shared_mailbox(address)
     identity.set_application_permissions(enabled_microsoft.client_id, ["IMAP.AccessAsApp", "SMTP.SendAsApp"])
