@@ -26,3 +26,12 @@ def add_system_mailbox(page: Any, label: str, address: str, account_type: str) -
     page.select_option("#id_account_type", account_type)
     page.click("#system-mailbox-form button[type=submit]")
     page.wait_for_selector(f".message.success:has-text('{label} saved')")
+
+
+def read_in_switcher(page: Any, live_server: Any, username: str, password: str, label: str, subject: str) -> None:
+    """Sign in afresh as another user and open the mailbox `label` in My Emails' mailbox switcher,
+    waiting for the email `subject` in its list."""
+    page.context.clear_cookies()
+    sign_in(page, live_server, username, password)
+    page.locator("#mailbox-switcher").locator(f"a:has-text('{label}')").click()
+    page.wait_for_selector(f"#email-list:has-text('{subject}')")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from tests.browser import add_system_mailbox, sign_in
+from tests.browser import add_system_mailbox, read_in_switcher, sign_in
 
 from inboxbridge.mail.tests.helpers import mail_urls, message, statuses
 from inboxbridge.mailboxes.models import Mailbox
@@ -91,10 +91,7 @@ def test_an_admin_connects_a_shared_mailbox_through_a_delegate_and_a_role_reads_
     assert (mailbox.account_type, mailbox.signed_in_as) == (Mailbox.AccountType.OFFICE365_SHARED, dana["email"])
     assert sync_mailbox(mailbox.pk).fetched == 1
 
-    browser_context.clear_cookies()
-    sign_in(page, live_server, "agent", "agent-password-1")
-    page.locator("#mailbox-switcher").locator("a:has-text('Support')").click()
-    page.wait_for_selector("#email-list:has-text('Printer on fire')")
+    read_in_switcher(page, live_server, "agent", "agent-password-1", "Support", "Printer on fire")
 
     urls = mail_urls(mailbox.emails.get(), attachment="report.pdf", content_id="logo@x")
     client.force_login(people["member"])
@@ -129,7 +126,4 @@ def test_an_admin_connects_a_system_mailbox_as_its_own_account_and_a_role_reads_
 
     mailbox = Mailbox.objects.get(label="Service Desk", active=True)
     assert sync_mailbox(mailbox.pk).fetched == 1
-    browser_context.clear_cookies()
-    sign_in(page, live_server, "agent", "agent-password-1")
-    page.locator("#mailbox-switcher").locator("a:has-text('Service Desk')").click()
-    page.wait_for_selector("#email-list:has-text('Welcome to the desk')")
+    read_in_switcher(page, live_server, "agent", "agent-password-1", "Service Desk", "Welcome to the desk")
