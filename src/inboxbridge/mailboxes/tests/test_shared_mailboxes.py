@@ -22,14 +22,19 @@ pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
 CALLBACK = reverse("microsoft:callback")
 
 
+def account(mail_settings, identity, name: str) -> dict:
+    """A licensed mailbox of its own and a stand-in account."""
+    email = f"{name}-{uuid.uuid4().hex[:6]}@{mail_settings.domain}"
+    password = mail_settings.add_user(email)
+    identity.add_user(email, password, name=name.title())
+    return {"email": email, "password": password}
+
+
 @pytest.fixture
 def delegate(enabled_microsoft, mail_settings, identity, django_user_model):
-    """Dana: a licensed mailbox of her own, a stand-in account and a user of inboxbridge."""
-    email = f"dana-{uuid.uuid4().hex[:6]}@{mail_settings.domain}"
-    password = mail_settings.add_user(email)
-    identity.add_user(email, password, name="Dana")
-    user = django_user_model.objects.create_user(f"dana-{uuid.uuid4().hex[:4]}", email, "dana-password-1")
-    return {"email": email, "password": password, "user": user}
+    """Dana: an account at Microsoft and a user of inboxbridge."""
+    dana = account(mail_settings, identity, "dana")
+    return {**dana, "user": django_user_model.objects.create_user("dana", dana["email"], "dana-password-1")}
 
 
 @pytest.fixture
@@ -139,3 +144,39 @@ def test_a_user_without_full_access_is_told_and_nothing_is_kept(client, delegate
     page = connect_as(client, reverse("mailboxes:connect-shared"), delegate, identity, {"shared_address": shared})
     assert f"{shared} was not connected. {delegate['email']} has no Full Access on {shared}: " in page
     assert not Mailbox.objects.filter(owner=delegate["user"]).exists()
+
+
+def test_reconnect_with_another_delegate_after_the_first_lost_full_access(
+        client, admin_user, delegate, shared, identity, mail_settings):
+    erin = account(mail_settings, identity, "erin")
+    identity.grant_full_access(shared, delegate["email"])
+    mailbox = system_mailbox(shared)
+    client.force_login(admin_user)
+    connect = reverse("mailbox-settings:system-mailbox-connect", args=[mailbox.pk])
+    connect_as(client, connect, delegate, identity)
+    client.post(reverse("mailbox-settings:system-mailbox-retrieve-folders", args=[mailbox.pk]))
+    Folder.objects.filter(mailbox=mailbox, name="INBOX").update(selected=True)
+    identity.revoke_full_access(shared, delegate["email"])
+    assert "has no Full Access" in sync_mailbox(mailbox.pk).error
+
+    identity.grant_full_access(shared, erin["email"])
+    page = connect_as(client, connect, erin, identity)
+    assert f"Connected Account: {shared} through the sign-in of {erin['email']}" in page
+    mailbox.refresh_from_db()
+    assert mailbox.signed_in_as == erin["email"] and mailbox.state != Mailbox.State.ERROR
+    mail_settings.deliver(message("After the handover"), to=shared)
+    assert sync_mailbox(mailbox.pk).fetched == 1
+
+
+def test_reconnecting_an_own_mailbox_as_another_account_is_refused(client, delegate, identity, mail_settings):
+    client.force_login(delegate["user"])
+    connect_as(client, reverse("mailboxes:connect"), delegate, identity)
+    mailbox = Mailbox.objects.get(owner=delegate["user"], active=True)
+    stranger = account(mail_settings, identity, "sam")
+
+    page = connect_as(client, reverse("mailboxes:reconnect", args=[mailbox.pk]), stranger, identity)
+    assert (f"The mailbox was not connected. Microsoft signed in {stranger['email']}, not {delegate['email']}: "
+            f"sign in as {delegate['email']} to reconnect it") in page
+    mailbox.refresh_from_db()
+    assert mailbox.signed_in_as == delegate["email"]
+    assert list(Mailbox.objects.filter(owner=delegate["user"])) == [mailbox]
