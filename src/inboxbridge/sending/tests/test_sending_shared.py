@@ -62,6 +62,8 @@ def test_with_send_as_the_message_arrives_from_the_shared_address(shared_mailbox
     assert any(d.service == "send-as" and d.allowed for d in decisions)
     outgoing.refresh_from_db()
     assert (outgoing.state, outgoing.last_error) == (OutgoingMessage.State.SENT, "")
+    # The copy went to the shared mailbox's Sent folder over IMAP, opened with the delegate's token.
+    assert outgoing.sent_copy == OutgoingMessage.CopyState.SAVED, outgoing.sent_copy_error
 
 
 @pytest.mark.mailserver
