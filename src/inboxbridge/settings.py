@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "inboxbridge.sending",
     "inboxbridge.signin",
     "inboxbridge.autoresponse",
+    "inboxbridge.notifications",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "inboxbridge.mailboxes.context_processors.mailbox_alerts",
                 "inboxbridge.microsoft.context_processors.credential_alerts",
+                "inboxbridge.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -296,6 +298,22 @@ SYNC_CONNECTIONS = env_int("INBOXBRIDGE_SYNC_CONNECTIONS", 2)
 # A system mailbox whose sync failed this many times in a row (with the back-off, about half an hour at
 # the defaults) alerts its administrators and alert recipients (mailboxes/alerts.py); below 1 fails E007.
 MAILBOX_ALERT_AFTER_FAILURES = env_int("INBOXBRIDGE_MAILBOX_ALERT_AFTER_FAILURES", 5, minimum=1)
+
+# --- Mail the application sends itself, and notifications --------------------------------------------
+# Django's mail (notifications, and anything a host application sends) goes through a system mailbox
+# with its own credential (sending/email_backend.py): the one whose address INBOXBRIDGE_EMAIL_MAILBOX
+# names, else the one picked in System > Configuration > Email Configuration > Application Email. With
+# neither, nothing is sent and the error says so. INBOXBRIDGE_EMAIL_BACKEND picks another Django backend
+# (e.g. django.core.mail.backends.smtp.EmailBackend with Django's EMAIL_HOST settings, or .console).
+APPLICATION_EMAIL_MAILBOX = env_str("INBOXBRIDGE_EMAIL_MAILBOX").lower()
+EMAIL_BACKEND = env_str("INBOXBRIDGE_EMAIL_BACKEND", "inboxbridge.sending.email_backend.SystemMailboxEmailBackend")
+# The system mailbox backend sends From the mailbox whatever this says (Exchange refuses other senders).
+DEFAULT_FROM_EMAIL = env_str("INBOXBRIDGE_DEFAULT_FROM_EMAIL") or APPLICATION_EMAIL_MAILBOX or "webmaster@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How often the notifications job looks for new incidents and hands out emails to send (again).
+NOTIFICATIONS_INTERVAL_SECONDS = env_int("INBOXBRIDGE_NOTIFICATIONS_INTERVAL", 60, minimum=5)
+# A user's mailbox whose sync has failed for this many hours (since its last success) notifies its owner.
+NOTIFY_SYNC_FAILING_HOURS = env_int("INBOXBRIDGE_NOTIFY_SYNC_FAILING_HOURS", 24, minimum=1)
 
 # --- Background tasks ------------------------------------------------------------------------------
 # database: django-tasks-db, the embedded default (SQLite or PostgreSQL); redis: RQ through

@@ -22,6 +22,7 @@ urlpatterns = [
          include("inboxbridge.autoresponse.urls")),
     path("my/", include("inboxbridge.mailboxes.urls")),
     path("mail/outbox/", include("inboxbridge.sending.urls")),
+    path("", include("inboxbridge.notifications.urls")),
     path("mail/", include("inboxbridge.mail.urls")),
     path("", include("inboxbridge.jobs.urls")),
 ]

@@ -15,6 +15,7 @@ from django.db import close_old_connections, transaction
 from inboxbridge.jobs import actions, leases, tasks
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.microsoft.config import office365_enabled
+from inboxbridge.notifications.tasks import scan_for_notifications
 from inboxbridge.sending.tasks import enqueue_due_outgoing_messages
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ def tick(*, max_mailboxes: int | None = None) -> TickResult:
             break
     # Outbox messages whose retry is due, or whose task was lost with a dead worker.
     enqueue_due_outgoing_messages()
+    # Notifications: new incidents, and emails whose task was lost or whose retry is due.
+    if actions.claim_periodic("notifications", settings.NOTIFICATIONS_INTERVAL_SECONDS):
+        scan_for_notifications.enqueue()
     ran_housekeeping = actions.claim_periodic("housekeeping", settings.HOUSEKEEPING_INTERVAL_SECONDS)
     if ran_housekeeping:
         tasks.housekeeping.enqueue()

@@ -1,0 +1,16 @@
+"""The count of unread notifications beside the Notifications link, on every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from inboxbridge.notifications.queries import unread_count
+
+
+def unread_notifications(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread_notifications": unread_count(user)}
