@@ -268,6 +268,12 @@ ALLOW_PRIVATE_MAIL_HOSTS = env_bool("INBOXBRIDGE_ALLOW_PRIVATE_MAIL_HOSTS")
 MAIL_CHECK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_CHECK_TIMEOUT", 10)
 MAIL_CHECKS_PER_10_MINUTES = env_int("INBOXBRIDGE_MAIL_CHECK_LIMIT", 5)
 
+# --- Sending -------------------------------------------------------------------------------------
+# The files one message may carry (attachments and inline images together, before encoding).
+# Office 365 accepts 35 MB per message by default and base64 makes a file a third bigger, so
+# 25 MB of files is the most that still goes through: lower it for a tenant with a lower limit.
+SEND_MAX_BYTES = env_int("INBOXBRIDGE_SEND_MAX_BYTES", 25 * 1024 * 1024, minimum=1024 * 1024)
+
 # --- Sync ----------------------------------------------------------------------------------------
 MAIL_NETWORK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_TIMEOUT", 60)
 ATTACHMENT_MAX_BYTES = env_int("INBOXBRIDGE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)

@@ -20,6 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from inboxbridge.jobs.models import SyncRun, WorkerHeartbeat
 from inboxbridge.mail import blobs
 from inboxbridge.mail.models import Attachment, Blob
+from inboxbridge.sending.models import DraftAttachment
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +68,12 @@ def _delete_in_batches(queryset: models.QuerySet, *, guard: Callable[[models.Que
 
 
 def delete_orphan_blobs() -> int:
-    """Attachment contents no attachment points to any more (their mail was deleted or purged)."""
+    """Attachment contents no attachment points to any more (their mail was deleted or purged),
+    nor a file uploaded into a draft (a sent draft's files live on only in the outbox's message)."""
 
     def unreferenced(queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(~Exists(Attachment.objects.filter(blob=OuterRef("pk"))))
+        return queryset.filter(~Exists(Attachment.objects.filter(blob=OuterRef("pk"))),
+                               ~Exists(DraftAttachment.objects.filter(blob=OuterRef("pk"))))
 
     store = blobs.attachment_files()
     # Their files get a day's grace from now (the sweep below goes by file time): a backup that

@@ -8,9 +8,12 @@ because `due_outgoing_messages` hands such rows out again."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,11 +22,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from inboxbridge.lib.redact import redact
-from inboxbridge.mail.models import Email
+from inboxbridge.mail.blobs import attachment_store
+from inboxbridge.mail.models import Blob, Email
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sending import mime
 from inboxbridge.sending.addresses import Address
-from inboxbridge.sending.models import OutgoingMessage
+from inboxbridge.sending.models import DraftAttachment, OutgoingMessage, SavedDraft, Signature
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +61,11 @@ class Draft:
     sender_name: str = ""
     reply_to_email: Email | None = None
     auto_submitted: str = ""  # RFC 3834: "auto-replied" for an automatic answer; "" for a person's message
+    html: str = ""  # sanitised; "" for plain text only
+    inline: Sequence[mime.Part] = ()  # images the HTML shows (cid:)
+    attachments: Sequence[mime.Part] = ()
+    forward_of: Email | None = None
+    saved_draft_id: int | None = None  # the Drafts row it was written in: gone once it is queued
 
 
 @dataclass(frozen=True)
@@ -80,24 +89,35 @@ def _safe(text: str) -> str:
 
 @transaction.atomic
 def queue_message(author: User, draft: Draft) -> OutgoingMessage:
-    """Build the message and put it in the outbox (hand it to a worker: tasks.dispatch_on_commit)."""
+    """Build the message and put it in the outbox (hand it to a worker: tasks.dispatch_on_commit).
+
+    The files go into `mime` and nowhere else: the outbox must send the same bytes on every
+    attempt, so it keeps the built message, and a second copy of each file beside it would only
+    double the storage. Uploads lived in the attachment store while the message was a draft; the
+    draft row goes here, and housekeeping deletes the contents no draft or received mail names."""
     now = timezone.now()
     mailbox = draft.mailbox
     message_id = mime.new_message_id(mailbox.email_address)
     parent = draft.reply_to_email
+    # A reply names what it answers; a forward only continues the original's thread (References).
+    original = parent if parent is not None else draft.forward_of
     in_reply_to = parent.message_id if parent is not None else ""
-    references = [*parent.references.split(), parent.message_id] if parent is not None else []
+    references = [*original.references.split(), original.message_id] if original is not None else []
     data = mime.build_message(
         sender=(draft.sender_name, mailbox.email_address), to=draft.to, cc=draft.cc, subject=draft.subject,
         body=draft.body, message_id=message_id, when=now, in_reply_to=in_reply_to, references=references,
-        auto_submitted=draft.auto_submitted,
+        auto_submitted=draft.auto_submitted, html=draft.html, inline=draft.inline, attachments=draft.attachments,
     )
+    listed = [{"filename": part.filename, "content_type": part.content_type, "size": len(part.data),
+               "sha256": hashlib.sha256(part.data).hexdigest()} for part in draft.attachments]
     message = OutgoingMessage.objects.create(
         mailbox=mailbox, author=author, reply_to_email=parent,
         to=[list(pair) for pair in draft.to], cc=[list(pair) for pair in draft.cc],
-        bcc=[list(pair) for pair in draft.bcc], subject=draft.subject, body_text=draft.body,
-        message_id=message_id, mime=data, next_attempt_at=now, task_due_at=now,
+        bcc=[list(pair) for pair in draft.bcc], subject=draft.subject, body_text=draft.body, body_html=draft.html,
+        attachments=listed, message_id=message_id, mime=data, next_attempt_at=now, task_due_at=now,
     )
+    if draft.saved_draft_id is not None:
+        SavedDraft.objects.filter(pk=draft.saved_draft_id, author=author).delete()
     return message
 
 
@@ -254,3 +274,47 @@ def due_outgoing_messages(*, limit: int = 100) -> list[int]:
     if ids:
         OutgoingMessage.objects.filter(pk__in=ids).update(task_due_at=now)
     return ids
+
+
+# -- drafts and signatures -------------------------------------------------------------------------
+
+
+def _stored_blob(data: bytes) -> Blob:
+    """The content in the attachment store, once per SHA-256 (shared with received mail)."""
+    digest = hashlib.sha256(data).hexdigest()
+    store = attachment_store()
+    if store is not None and not store.keep(digest):
+        store.put(digest, data)  # durable before the row that names it commits
+    blob, _ = Blob.objects.get_or_create(sha256=digest, defaults={
+        "size": len(data), "data": None if store is not None else data})
+    return blob
+
+
+@transaction.atomic
+def save_draft(author: User, saved: SavedDraft | None, fields: dict[str, Any], *,
+               uploads: Sequence[mime.Part] = (), removed_uploads: Iterable[int] = ()) -> SavedDraft:
+    """Create or update the author's draft with what was typed (`fields`: SavedDraft's fields),
+    add the uploaded files and remove the ones unticked."""
+    if saved is None:
+        saved = SavedDraft(author=author)
+    for name, value in fields.items():
+        setattr(saved, name, value)
+    saved.save()
+    saved.uploads.filter(pk__in=list(removed_uploads)).delete()
+    for upload in uploads:
+        DraftAttachment.objects.create(draft=saved, blob=_stored_blob(upload.data), filename=upload.filename,
+                                       content_type=upload.content_type, size=len(upload.data))
+    return saved
+
+
+def discard_draft(saved: SavedDraft) -> None:
+    saved.delete()
+
+
+def save_signature(*, text: str, user: User | None = None, mailbox: Mailbox | None = None) -> Signature:
+    """The user's or the system mailbox's signature ("" leaves none)."""
+    values = {"text": text.strip("\n")}
+    if user is not None:
+        return Signature.objects.update_or_create(user=user, defaults=values)[0]
+    signature, _ = Signature.objects.update_or_create(mailbox=mailbox, defaults=values)
+    return signature

@@ -38,6 +38,10 @@ class OutgoingMessage(models.Model):
     bcc = models.JSONField(default=list, blank=True)
     subject = models.TextField(blank=True)
     body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, help_text="Sanitised; empty for a plain-text message.")
+    # What was attached, to list it: [{"filename", "content_type", "size", "sha256"}, ...]. The
+    # bytes themselves are only in `mime` (see actions.queue_message).
+    attachments = models.JSONField(default=list, blank=True)
     message_id = models.CharField(max_length=255, help_text="Without angle brackets.")
     mime = models.BinaryField(help_text="The message as submitted over SMTP (no Bcc header).")
 
@@ -91,3 +95,68 @@ class OutgoingMessage(models.Model):
     @property
     def can_cancel(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.FAILED)
+
+
+class SavedDraft(models.Model):
+    """A message being written: saved while its author types (a row, so it outlives a closed tab
+    and a restart), resumed from the Drafts list, deleted once sent or discarded. The fields keep
+    what was typed, unvalidated: they are checked when the message is sent."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to = models.TextField(blank=True)
+    cc = models.TextField(blank=True)
+    bcc = models.TextField(blank=True)
+    subject = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    reply_to_email = models.ForeignKey("mail.Email", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    forward_of = models.ForeignKey("mail.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    forward_as_attachment = models.BooleanField(default=False)
+    kept_original_parts = models.JSONField(default=list, blank=True)  # ids of the forwarded message's parts
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["author", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.subject or "(no subject)"
+
+
+class DraftAttachment(models.Model):
+    """A file uploaded into a draft. Its content is a Blob of the attachment store (shared with
+    received mail of the same content); housekeeping keeps a Blob a draft still names."""
+
+    draft = models.ForeignKey(SavedDraft, on_delete=models.CASCADE, related_name="uploads")
+    blob = models.ForeignKey("mail.Blob", on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Signature(models.Model):
+    """The text inserted on Compose above the quoted message: a user's own, or a system mailbox's
+    (used whoever writes from it). Plain text: the HTML body shows it with its line breaks."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="signature")
+    mailbox = models.OneToOneField(Mailbox, null=True, blank=True, on_delete=models.CASCADE, related_name="signature")
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=models.Q(user__isnull=True) ^ models.Q(mailbox__isnull=True), name="signature_of_one_owner",
+        )]
+
+    def __str__(self) -> str:
+        return f"Signature of {self.user or self.mailbox}"

@@ -3,12 +3,15 @@ the one place that decides whose mailboxes a user may see."""
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
+from inboxbridge.mail.queries import visible_emails
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.queries import AnyUser as User
 from inboxbridge.mailboxes.queries import visible_mailboxes
-from inboxbridge.sending.models import OutgoingMessage
+from inboxbridge.sending.models import OutgoingMessage, SavedDraft, Signature
+
+SUGGESTIONS = 10
 
 
 def sendable_mailboxes(user: User) -> QuerySet[Mailbox]:
@@ -37,3 +40,38 @@ def unusable_mailbox(user: User) -> Mailbox | None:
     if not user.is_authenticated:
         return None
     return visible_mailboxes(user).filter(owner_id=user.pk, active=True).first()
+
+
+def visible_drafts(user: User) -> QuerySet[SavedDraft]:
+    """A user's drafts: only their author ever sees one."""
+    if not user.is_authenticated:
+        return SavedDraft.objects.none()
+    return SavedDraft.objects.filter(author_id=user.pk)
+
+
+def signatures(user: User, mailboxes: list[Mailbox]) -> dict[int, str]:
+    """The signature Compose inserts for each From choice: a system mailbox's own, else the user's."""
+    if not user.is_authenticated:
+        return {}
+    own = Signature.objects.filter(user_id=user.pk).values_list("text", flat=True).first() or ""
+    system = dict(Signature.objects.filter(mailbox__in=[m for m in mailboxes if m.owner_id is None])
+                  .values_list("mailbox_id", "text"))
+    return {mailbox.pk: system.get(mailbox.pk) or own for mailbox in mailboxes}
+
+
+def address_suggestions(user: User, typed: str) -> list[tuple[str, str]]:
+    """Senders of the user's visible mail whose address or name starts with what was typed (then
+    the people the user wrote to), each address once, most recent first."""
+    typed = typed.strip()
+    if not typed or not user.is_authenticated:
+        return []
+    found: dict[str, tuple[str, str]] = {}
+    senders = (visible_emails(user).filter(Q(from_address__istartswith=typed) | Q(from_name__istartswith=typed))
+               .order_by("-received_at").values_list("from_name", "from_address")[:SUGGESTIONS * 5])
+    written = visible_outgoing(user).order_by("-created_at").values_list("to", "cc")[:200]
+    recipients = [(name, address) for to, cc in written for name, address in [*to, *cc]
+                  if address.lower().startswith(typed.lower()) or name.lower().startswith(typed.lower())]
+    for name, address in [*senders, *recipients]:
+        if address and len(found) < SUGGESTIONS:
+            found.setdefault(address.lower(), (name, address))
+    return list(found.values())

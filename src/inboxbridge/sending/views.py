@@ -1,11 +1,10 @@
-"""Compose, Reply and the Outbox. Objects are looked up through the visible_* querysets (mail and
+"""The Outbox (Compose is in compose_views). Objects are looked up through the visible_* querysets (mail and
 sending queries), so another user's ids answer 404, never 403. Every page that shows mail (a quoted
 original, a queued message) is `never_cache`, like My Emails."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,77 +12,14 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from inboxbridge.accounts.types import AuthenticatedRequest
-from inboxbridge.mail.models import Email
-from inboxbridge.mail.queries import visible_emails
-from inboxbridge.sending import actions, mime, queries, tasks
+from inboxbridge.sending import actions, queries, tasks
 from inboxbridge.sending.addresses import format_addresses
-from inboxbridge.sending.forms import ComposeForm
 from inboxbridge.sending.models import OutgoingMessage
 
 OUTBOX_PAGE_SIZE = 50
-
-
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def compose(request: AuthenticatedRequest) -> HttpResponse:
-    return _compose(request, None, everyone=False)
-
-
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def reply(request: AuthenticatedRequest, email_id: int) -> HttpResponse:
-    return _compose(request, get_object_or_404(visible_emails(request.user), pk=email_id), everyone=False)
-
-
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def reply_all(request: AuthenticatedRequest, email_id: int) -> HttpResponse:
-    return _compose(request, get_object_or_404(visible_emails(request.user), pk=email_id), everyone=True)
-
-
-def _compose(request: AuthenticatedRequest, parent: Email | None, *, everyone: bool) -> HttpResponse:
-    mailboxes = queries.sendable_mailboxes(request.user)
-    if request.method == "POST":
-        form = ComposeForm(request.user, request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            draft = actions.Draft(
-                mailbox=data["mailbox"], to=data["to"], cc=data["cc"], bcc=data["bcc"], subject=data["subject"],
-                body=data["body"], sender_name=request.user.get_full_name(),
-                reply_to_email=parent,
-            )
-            message = actions.queue_message(request.user, draft)
-            tasks.dispatch_on_commit(message.pk)
-            messages.success(request, f"“{message}” is in the Outbox and is sent in a moment.")
-            return redirect("sending:outbox")
-    else:
-        form = ComposeForm(request.user, initial=_initial(parent, mailboxes.first(), everyone))
-    return render(request, "sending/compose.html", {
-        "form": form if mailboxes.exists() else None,
-        "parent": parent,
-        "unusable": queries.unusable_mailbox(request.user),
-    }, status=400 if form.errors else 200)
-
-
-def _initial(parent: Email | None, mailbox: Any, everyone: bool) -> dict[str, Any]:
-    initial: dict[str, Any] = {"mailbox": mailbox}
-    if parent is None:
-        return initial
-    own = mailbox.email_address if mailbox is not None else ""
-    sender_label = format_addresses([(parent.from_name, parent.from_address)]) or "(unknown sender)"
-    to, cc = mime.reply_recipients(
-        (parent.from_name, parent.from_address), parent.reply_to, parent.to, parent.cc, own_address=own,
-        everyone=everyone,
-    )
-    initial.update(to=to, cc=cc, subject=mime.reply_subject(parent.subject),
-                   body=mime.quoted_body(sender_label, parent.sent_at or parent.received_at, parent.body_text))
-    return initial
 
 
 @login_required

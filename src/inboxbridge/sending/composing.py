@@ -1,0 +1,124 @@
+"""Compose's texts and the message it sends: what a new message, a reply or a forward starts with
+(the signature above the quoted original), what a draft keeps, and the outgoing message made of
+the form (the HTML sanitised, its text alternative, the images and files it carries)."""
+
+from __future__ import annotations
+
+import html as html_lib
+from dataclasses import dataclass
+from typing import Any
+
+from inboxbridge.lib.html import html_to_text, sanitize_email_html
+from inboxbridge.mail.blobs import ContentMissing, blob_bytes
+from inboxbridge.mail.models import Email
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.sending import actions, mime, originals
+from inboxbridge.sending.addresses import format_addresses
+from inboxbridge.sending.models import SavedDraft
+
+SIGNATURE_SEPARATOR = "-- "  # RFC 3676: mail clients recognise (and may hide) what follows
+EMPTY_SIGNATURE = '<div class="signature"></div>'  # kept, so choosing another From can fill it
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What the message answers or forwards (neither for a new message)."""
+
+    parent: Email | None = None
+    forward_of: Email | None = None
+    everyone: bool = False
+
+    @property
+    def original(self) -> Email | None:
+        return self.parent if self.parent is not None else self.forward_of
+
+
+def signature_text(signature: str) -> str:
+    return f"\n\n{SIGNATURE_SEPARATOR}\n{signature}" if signature else ""
+
+
+def signature_html(signature: str) -> str:
+    """The signature's block in the editor; compose.js swaps its content when From changes."""
+    lines = "<br>".join(html_lib.escape(line) for line in signature.split("\n")) if signature else ""
+    return f'<div class="signature">{SIGNATURE_SEPARATOR}<br>{lines}</div>' if signature else EMPTY_SIGNATURE
+
+
+def initial(origin: Origin, mailbox: Mailbox | None, signature: str) -> dict[str, Any]:
+    """The form of a new message, a reply or a forward: the signature first, the original below."""
+    values: dict[str, Any] = {"mailbox": mailbox, "body": signature_text(signature)}
+    html = "<p><br></p>" + signature_html(signature)
+    original = origin.original
+    if original is None:
+        return {**values, "body_html": html}
+    sender = format_addresses([(original.from_name, original.from_address)]) or "(unknown sender)"
+    when = original.sent_at or original.received_at
+    quoted = originals.quotable_html(original) or mime.text_as_html(original.body_text)
+    if origin.parent is not None:
+        own = mailbox.email_address if mailbox is not None else ""
+        to, cc = mime.reply_recipients((original.from_name, original.from_address), original.reply_to, original.to,
+                                       original.cc, own_address=own, everyone=origin.everyone)
+        values.update(to=to, cc=cc, subject=mime.reply_subject(original.subject))
+        values["body"] += mime.quoted_body(sender, when, original.body_text)
+        html += mime.quoted_html(sender, when, quoted)
+    else:
+        header = mime.forward_header_lines(sender, when, original.subject, format_addresses(original.to),
+                                           format_addresses(original.cc))
+        values.update(subject=mime.forward_subject(original.subject),
+                      keep_original=[part.pk for part in originals.listed_attachments(original)])
+        values["body"] += mime.forwarded_text(header, original.body_text)
+        html += mime.forwarded_html(header, quoted)
+    return {**values, "body_html": html}
+
+
+def resumed(saved: SavedDraft) -> dict[str, Any]:
+    return {"mailbox": saved.mailbox, "to": saved.to, "cc": saved.cc, "bcc": saved.bcc, "subject": saved.subject,
+            "body": saved.body_text, "body_html": saved.body_html, "forward_as_attachment": saved.forward_as_attachment,
+            "keep_original": saved.kept_original_parts, "keep_upload": [part.pk for part in saved.uploads.all()]}
+
+
+def draft_fields(data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+    """SavedDraft's fields from a form's cleaned data (a DraftForm's raw texts, or a ComposeForm's)."""
+    def typed(name: str) -> str:
+        value = data.get(name) or ""
+        return value if isinstance(value, str) else format_addresses(value)
+
+    return {"mailbox": data.get("mailbox"), "to": typed("to"), "cc": typed("cc"), "bcc": typed("bcc"),
+            "subject": data.get("subject") or "", "body_text": data.get("body") or "",
+            "body_html": data.get("body_html") or "", "reply_to_email": origin.parent, "forward_of": origin.forward_of,
+            "forward_as_attachment": bool(data.get("forward_as_attachment")),
+            "kept_original_parts": list(data.get("keep_original") or [])}
+
+
+def outgoing(data: dict[str, Any], origin: Origin, saved: SavedDraft, sender_name: str) -> actions.Draft:
+    """The message to queue from a valid ComposeForm whose files are in `saved`. Raises
+    originals.OriginalMissing when a file's content is gone from the server."""
+    original = origin.original
+    inline_cids = {part.content_id.lower() for part in originals.inline_images(original)} if original else set()
+    html = ""
+    if (data.get("body_html") or "").strip():
+        # The editor's HTML is the writer's, but a paste can bring anything: sanitised like received
+        # mail, remote images allowed (the writer chose them), cid: only for the original's images.
+        html = sanitize_email_html(data["body_html"], allow_remote=True,
+                                   cid_url=lambda cid: f"cid:{cid}" if cid.lower() in inline_cids else None).html
+    inline = [part for part in originals.inline_images(original) if f"cid:{part.content_id.lower()}" in html.lower()
+              ] if html and original is not None else []
+    files = [_upload_part(upload) for upload in saved.uploads.all()]
+    if origin.forward_of is not None:
+        files += originals.attachment_parts(origin.forward_of, data.get("keep_original") or [])
+        if data.get("forward_as_attachment"):
+            files.append(mime.Part(originals.eml_name(origin.forward_of), "message/rfc822",
+                                   originals.rebuilt_message(origin.forward_of)))
+    return actions.Draft(
+        mailbox=data["mailbox"], to=data["to"], cc=data["cc"], bcc=data["bcc"], subject=data["subject"],
+        body=html_to_text(html) + "\n" if html else data["body"], html=html, inline=inline, attachments=files,
+        sender_name=sender_name, reply_to_email=origin.parent, forward_of=origin.forward_of, saved_draft_id=saved.pk,
+    )
+
+
+def _upload_part(upload: Any) -> mime.Part:
+    try:
+        data = blob_bytes(upload.blob)
+    except ContentMissing:
+        raise originals.OriginalMissing(f"The content of “{upload.filename}” is missing on the server. Remove it "
+                                        "and attach it again.") from None
+    return mime.Part(upload.filename, upload.content_type, data)
