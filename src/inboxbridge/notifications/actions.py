@@ -100,9 +100,14 @@ def record_email_sent(notification: Notification) -> None:
         email=Notification.Email.SENT, email_sent_at=timezone.now(), email_claimed_until=None, email_error="")
 
 
-def record_email_failure(notification: Notification, error: str) -> datetime | None:
-    """Note the failure; returns when the periodic job tries again, None when it gave up."""
+def record_email_failure(notification: Notification, error: str, *, give_up: bool = False) -> datetime | None:
+    """Note the failure; returns when the periodic job tries again, None when it gave up (after
+    MAX_EMAIL_ATTEMPTS, or at once with `give_up`: trying again cannot help)."""
     error = redact(error)[:2000]
+    if give_up:
+        Notification.objects.filter(pk=notification.pk).update(
+            email=Notification.Email.FAILED, email_claimed_until=None, email_due_at=None, email_error=error)
+        return None
     if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
         Notification.objects.filter(pk=notification.pk).update(
             email=Notification.Email.FAILED, email_claimed_until=None, email_due_at=None,

@@ -32,6 +32,10 @@ def send_notification(notification_id: int) -> Attempt:
     notification = actions.claim_email(notification_id)
     if notification is None:
         return Attempt("skipped")  # sent already, given up, or another worker has it
+    if not notification.user.is_active or not notification.user.email:
+        actions.record_email_failure(notification, "The account is deactivated or has no email address.",
+                                     give_up=True)
+        return Attempt("failed")
     try:
         sent = get_connection(fail_silently=False).send_messages([email_of(notification)])
     except ApplicationEmailError as exc:

@@ -55,9 +55,20 @@ def application_email(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "form": form, "from_environment": from_environment, "address": email_backend.chosen_address(),
         "variable": email_backend.ENVIRONMENT_VARIABLE, "backend": settings.EMAIL_BACKEND,
-        "ours": email_backend.sends_with_this_backend(),
+        "ours": email_backend.sends_with_this_backend(), "problem": _sending_problem(),
     }
     return render(request, "notifications/application_email.html", context)
+
+
+def _sending_problem() -> str:
+    """Why the chosen mailbox cannot send now ("" when it can try)."""
+    if not email_backend.sends_with_this_backend():
+        return ""
+    try:
+        email_backend.application_mailbox()
+    except email_backend.ApplicationEmailError as exc:
+        return str(exc)
+    return ""
 
 
 @admin_required

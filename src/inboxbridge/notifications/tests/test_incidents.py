@@ -122,6 +122,18 @@ def test_an_alerting_system_mailbox_is_told_to_its_alert_recipients(
     assert f"/system-mailboxes/{mailbox.pk}" in by_address[admin_user.email].body
 
 
+def test_no_email_address_gives_the_email_up_and_keeps_it_in_the_app(owner, mailoutbox,
+                                                                      django_capture_on_commit_callbacks):
+    revoked_mailbox(owner)
+    owner.email = ""
+    owner.save()
+    scan(django_capture_on_commit_callbacks)
+    notification = Notification.objects.get(user=owner)
+    assert mailoutbox == [] and notification.in_app
+    assert (notification.email, notification.email_error) == (Notification.Email.FAILED,
+                                                               "The account has no email address.")
+
+
 def test_a_failed_email_is_retried_by_the_job_and_sent_once(owner, settings, mailoutbox,
                                                             django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = BACKEND_PATH  # with no mailbox chosen: refused
@@ -142,3 +154,19 @@ def test_a_failed_email_is_retried_by_the_job_and_sent_once(owner, settings, mai
     notification.refresh_from_db()
     assert (notification.email, notification.email_attempts, notification.email_error) == (
         Notification.Email.SENT, 2, "")
+
+
+def test_an_email_whose_person_left_meanwhile_is_given_up(owner, settings, mailoutbox,
+                                                          django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = BACKEND_PATH  # refused the first time: no mailbox chosen
+    settings.APPLICATION_EMAIL_MAILBOX = ""
+    revoked_mailbox(owner)
+    scan(django_capture_on_commit_callbacks)
+    owner.is_active = False
+    owner.save()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    Notification.objects.filter(user=owner).update(email_due_at=timezone.now())
+    scan(django_capture_on_commit_callbacks)
+    notification = Notification.objects.get(user=owner)
+    assert mailoutbox == [] and notification.email == Notification.Email.FAILED
+    assert notification.email_error == "The account is deactivated or has no email address."

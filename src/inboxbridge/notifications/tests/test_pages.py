@@ -78,8 +78,11 @@ def test_an_administrator_picks_the_mailbox_and_sends_a_test(client, admin_user,
 
 def test_the_environment_wins_and_the_page_says_so(client, admin_user, settings):
     settings.APPLICATION_EMAIL_MAILBOX = "desk@example.test"
+    settings.EMAIL_BACKEND = "inboxbridge.sending.email_backend.SystemMailboxEmailBackend"
     client.force_login(admin_user)
     page = client.get(reverse("notifications:application-email")).content.decode()
+    assert ("INBOXBRIDGE_EMAIL_MAILBOX names desk@example.test, which is not a system mailbox in use."
+            in page.replace("&gt;", ">"))
     assert "INBOXBRIDGE_EMAIL_MAILBOX sets the mailbox to <strong>desk@example.test</strong>" in page
     assert '<select id="id_mailbox" name="mailbox" disabled>' in page
     client.post(reverse("notifications:application-email"), {"mailbox": ""})
