@@ -251,6 +251,9 @@ def save_system_mailbox(actor: User, mailbox: Mailbox, *, authorized_users: Iter
     """Add a system mailbox, or change its General settings and Access Management."""
     created = mailbox.pk is None
     mailbox.owner = None
+    if created:
+        # A shared address's history is not pulled in unless an administrator picks an earlier date.
+        mailbox.sync_from = timezone.localdate()
     mailbox.save()
     mailbox.authorized_users.set(authorized_users)
     mailbox.authorized_roles.set(authorized_roles)

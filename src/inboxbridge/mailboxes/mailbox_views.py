@@ -39,8 +39,9 @@ def _page(request: AuthenticatedRequest, mailbox: Mailbox, other_form: OtherAcco
     other_available = server_policy.other_accounts_enabled()
     context: dict[str, object] = {
         "mailbox": mailbox,
-        "folder_form": FolderSelectionForm(folders=folders, initial={
-            "folders": [f.pk for f in folders if f.selected], "initial_sync_days": mailbox.initial_sync_days}),
+        # The form reads the mailbox's saved Sync mail from and Sent folder itself.
+        "folder_form": FolderSelectionForm(folders=folders, mailbox=mailbox,
+                                           initial={"folders": [f.pk for f in folders if f.selected]}),
         "folder_rows": [(f, folder_depth(f)) for f in folders],
     }
     if mailbox.account_type == Mailbox.AccountType.OTHER:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from tests.factories import make_mailbox
+from tests.factories import STANDARD_FOLDERS, make_mailbox
 
 from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.forms import FolderSelectionForm
@@ -138,3 +138,13 @@ def test_a_system_mailbox_saved_with_all_mail_shows_all_mail_again(client, admin
     assert (mailbox.sync_from, mailbox.initial_sync_days) == (None, None)
     assert mailbox.folders.get(name="INBOX").sync_since is None
     assert '<option value="all" selected>All mail</option>' in client.get(page_of(mailbox)).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_users_own_mailbox_page_shows_its_saved_window_and_sent_folder(client):
+    mailbox = make_mailbox(folders=(*STANDARD_FOLDERS, ("Archive", "Archive", "\\Archive")),
+                           initial_sync_days=30, sent_folder_name="Archive")
+    client.force_login(mailbox.owner)
+    page = client.get(reverse("mailboxes:mailbox", args=[mailbox.pk])).content.decode()
+    assert '<option value="30" selected>' in page
+    assert '<option value="Archive" selected>' in page
