@@ -137,6 +137,8 @@ INSTALLED_APPS = [
     "inboxbridge.signin",
     "inboxbridge.autoresponse",
     "inboxbridge.notifications",
+    "inboxbridge.api",
+    "ninja",  # its Swagger UI files, served from here (no CDN)
 ]
 
 MIDDLEWARE = [
@@ -320,6 +322,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 NOTIFICATIONS_INTERVAL_SECONDS = env_int("INBOXBRIDGE_NOTIFICATIONS_INTERVAL", 60, minimum=5)
 # A user's mailbox whose sync has failed for this many hours (since its last success) notifies its owner.
 NOTIFY_SYNC_FAILING_HOURS = env_int("INBOXBRIDGE_NOTIFY_SYNC_FAILING_HOURS", 24, minimum=1)
+
+# --- REST API (docs/api.md) ------------------------------------------------------------------------
+# Requests per minute per API token; past it the API answers 429 with Retry-After. Counted in the
+# cache: per process with the default in-memory cache, fleet-wide with INBOXBRIDGE_CACHE_URL.
+API_RATE_LIMIT_PER_MINUTE = env_int("INBOXBRIDGE_API_RATE_LIMIT", 600, minimum=1)
+# How long an Idempotency-Key of a send is remembered (hours).
+API_IDEMPOTENCY_HOURS = env_int("INBOXBRIDGE_API_IDEMPOTENCY_HOURS", 24, minimum=1)
+# A Redis URL (redis://...) for a cache every process shares (the API's rate limits); default: in-memory.
+CACHE_URL = env_str("INBOXBRIDGE_CACHE_URL")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+          if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background tasks ------------------------------------------------------------------------------
 # database: django-tasks-db, the embedded default (SQLite or PostgreSQL); redis: RQ through

@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from inboxbridge.api.rest import api
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -25,4 +27,6 @@ urlpatterns = [
     path("", include("inboxbridge.notifications.urls")),
     path("mail/", include("inboxbridge.mail.urls")),
     path("", include("inboxbridge.jobs.urls")),
+    path("", include("inboxbridge.api.urls")),
+    path("api/v1/", api.urls),
 ]

@@ -1,0 +1,67 @@
+"""Mailboxes and their folders: those the token's user may read (mailboxes.queries.visible_mailboxes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from inboxbridge.api import auth
+from inboxbridge.api.endpoints import convert
+from inboxbridge.api.problems import ApiProblem, one_or_404
+from inboxbridge.api.schemas import Accepted, FolderOut, MailboxOut, ObjectId, answers
+from inboxbridge.jobs.scheduler import request_sync
+from inboxbridge.jobs.status import sync_status
+from inboxbridge.mail.queries import visible_folders
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mailboxes.queries import visible_mailboxes
+from inboxbridge.microsoft.config import office365_enabled
+from inboxbridge.sending.queries import sendable_mailboxes
+
+router = Router(tags=["mailboxes"])
+
+
+def visible_mailbox(request: HttpRequest, mailbox_id: ObjectId) -> Mailbox:
+    return one_or_404(visible_mailboxes(request.user), mailbox_id, "mailbox")
+
+
+def _sendable(request: HttpRequest) -> set[int]:
+    return set(sendable_mailboxes(request.user).values_list("pk", flat=True))
+
+
+@router.get("/mailboxes", response=answers(ok_200=list[MailboxOut]), auth=auth.READ, summary="List mailboxes")
+def list_mailboxes(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every mailbox the token's user may read: their own, then the system mailboxes they are
+    authorized for (an administrator: every system mailbox), with their sync state."""
+    enabled, sendable = office365_enabled(), _sendable(request)
+    rows = visible_mailboxes(request.user).order_by("owner_id", "label", "email_address", "pk")
+    return [convert.mailbox(row, office365_enabled=enabled, sendable=sendable) for row in rows]
+
+
+@router.get("/mailboxes/{mailbox_id}", response=answers(ok_200=MailboxOut), auth=auth.READ, summary="One mailbox")
+def get_mailbox(request: HttpRequest, mailbox_id: ObjectId) -> dict[str, Any]:
+    row = visible_mailbox(request, mailbox_id)
+    return convert.mailbox(row, office365_enabled=office365_enabled(), sendable=_sendable(request))
+
+
+@router.post("/mailboxes/{mailbox_id}/sync", response=answers(409, ok_202=Accepted), auth=auth.MANAGE,
+             summary="Sync now")
+def sync_mailbox(request: HttpRequest, mailbox_id: ObjectId) -> Status[dict[str, str]]:
+    """Ask for a sync at once, as the Sync now button does: the owner for their own mailbox, an
+    administrator for a system mailbox. 409 when the mailbox cannot sync (the reason is given)."""
+    row = visible_mailbox(request, mailbox_id)
+    if row.owner_id != request.user.pk and not getattr(request.user, "is_staff", False):
+        raise ApiProblem(403, "Only an administrator can ask for a sync of a system mailbox.")
+    status = sync_status(row, office365_enabled=office365_enabled())
+    if not status.can_sync_now:
+        raise ApiProblem(409, f"This mailbox cannot be synchronised now: {status.reason}")
+    request_sync(row)
+    return Status(202, {"detail": "A sync was requested; GET the mailbox for its progress."})
+
+
+@router.get("/mailboxes/{mailbox_id}/folders", response=answers(ok_200=list[FolderOut]), auth=auth.READ,
+            summary="Folders of a mailbox")
+def list_folders(request: HttpRequest, mailbox_id: ObjectId) -> list[dict[str, Any]]:
+    row = visible_mailbox(request, mailbox_id)
+    return [convert.folder(f) for f in visible_folders(request.user).filter(mailbox=row).order_by("name", "pk")]

@@ -1,0 +1,133 @@
+"""Sending and the outbox. A send goes through the outbox like Compose (sending.actions.queue_message,
+then the worker); From is any mailbox the user may send from (sending.queries.sendable_mailboxes).
+With an Idempotency-Key, a retried request answers with the first one's message: never a second send."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from email.utils import formataddr
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from inboxbridge.api import actions, auth
+from inboxbridge.api.endpoints import convert
+from inboxbridge.api.problems import VALIDATION, ApiProblem, invalid, not_found, one_or_404
+from inboxbridge.api.schemas import Address, ObjectId, OutboxOut, OutboxPage, SendIn, answers
+from inboxbridge.mail.queries import visible_emails
+from inboxbridge.mailboxes.queries import visible_mailboxes
+from inboxbridge.sending import actions as sending_actions
+from inboxbridge.sending import queries
+from inboxbridge.sending.addresses import MAX_RECIPIENTS, parse_addresses
+from inboxbridge.sending.models import OutgoingMessage
+from inboxbridge.sending.tasks import dispatch_on_commit
+
+router = Router(tags=["outbox"])
+
+# RFC 9110 token characters and a few more; what Stripe and the IETF draft accept in practice.
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+MAX_PAGE = 100
+
+
+class OutboxFilters(Schema):
+    cursor: str = Field("", pattern=r"^\d{0,18}$", description="next_cursor of the previous page.")
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+
+
+def _recipients(field: str, entries: list[Address]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for n, entry in enumerate(entries):
+        try:
+            [pair] = parse_addresses(formataddr((entry.name, entry.address)))
+        except (ValidationError, ValueError):
+            raise invalid(f"{field}.{n}.address", f"“{entry.address}” is not an email address that can be "
+                                                   "sent to.") from None
+        found.append(pair)
+    return found
+
+
+def _draft(request: HttpRequest, payload: SendIn) -> sending_actions.Draft:
+    mailbox = queries.sendable_mailboxes(request.user).filter(pk=payload.from_mailbox).first()
+    if mailbox is None:
+        if not visible_mailboxes(request.user).filter(pk=payload.from_mailbox).exists():
+            raise not_found("mailbox")
+        raise ApiProblem(409, "This mailbox cannot send now: it needs a reconnect, or (an Other account) has no "
+                              "SMTP server. GET /mailboxes says which ones can send.")
+    if any(ch in payload.subject for ch in "\r\n\0"):
+        raise invalid("subject", "The subject must be a single line.")
+    to, cc, bcc = (_recipients(name, getattr(payload, name)) for name in ("to", "cc", "bcc"))
+    if not (to or cc or bcc):
+        raise invalid("to", "Add at least one recipient.")
+    if len(to) + len(cc) + len(bcc) > MAX_RECIPIENTS:
+        raise invalid("to", f"At most {MAX_RECIPIENTS} recipients in all (Exchange Online's limit).")
+    parent = None
+    if payload.in_reply_to is not None:
+        parent = one_or_404(visible_emails(request.user), payload.in_reply_to, "message to answer")
+    return sending_actions.Draft(mailbox=mailbox, to=to, cc=cc, bcc=bcc, subject=payload.subject, body=payload.text,
+                                 sender_name=request.user.get_full_name(), reply_to_email=parent)  # type: ignore[union-attr]
+
+
+@router.post("/outbox", response=answers(409, ok_202=OutboxOut), auth=auth.SEND, summary="Send a message")
+def send(request: HttpRequest, response: HttpResponse, payload: SendIn) -> Status[dict[str, Any]]:
+    """Queue a plain-text message; it is sent in a moment (GET /outbox/{id} for its state). Send an
+    `Idempotency-Key` header (any unique string, e.g. a UUID) to make retries safe: the same key
+    with the same request answers with the first message (and `Idempotent-Replayed: true`) for a
+    day; with another request it is refused (422)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not _KEY.fullmatch(key):
+        raise invalid("Idempotency-Key", "1 to 255 visible ASCII characters.", location="header")
+    draft = _draft(request, payload)
+    if key is None:
+        message = sending_actions.queue_message(request.user, draft)  # type: ignore[arg-type]
+        dispatch_on_commit(message.pk)
+        return Status(202, convert.outgoing(message))
+    try:
+        queued = actions.queue_once(request.user, draft, key=key,  # type: ignore[arg-type]
+                                    request_sha256=hashlib.sha256(request.body).hexdigest())
+    except actions.KeyReused:
+        raise ApiProblem(422, "This Idempotency-Key was used for a different request: use a new key for a new "
+                              "message.", type_=VALIDATION,
+                         errors=[{"field": "Idempotency-Key", "location": "header",
+                                  "message": "Used before for a different request."}]) from None
+    if queued.created:
+        dispatch_on_commit(queued.message.pk)
+    else:
+        response["Idempotent-Replayed"] = "true"
+    return Status(202, convert.outgoing(queued.message))
+
+
+def visible_message(request: HttpRequest, message_id: ObjectId) -> OutgoingMessage:
+    return one_or_404(queries.visible_outgoing(request.user), message_id, "outbox message")
+
+
+@router.get("/outbox", response=answers(ok_200=OutboxPage), auth=auth.SEND, summary="The outbox")
+def list_outbox(request: HttpRequest, filters: Query[OutboxFilters]) -> dict[str, Any]:
+    """What the token's user sent (through the pages or the API), newest first."""
+    rows = queries.visible_outgoing(request.user).order_by("-pk")
+    if filters.cursor:
+        rows = rows.filter(pk__lt=int(filters.cursor))
+    page = list(rows[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    return {"items": [convert.outgoing(m) for m in page], "next_cursor": str(page[-1].pk) if more else None}
+
+
+@router.get("/outbox/{message_id}", response=answers(ok_200=OutboxOut), auth=auth.SEND, summary="One sent message")
+def get_outbox_message(request: HttpRequest, message_id: ObjectId) -> dict[str, Any]:
+    return convert.outgoing(visible_message(request, message_id))
+
+
+@router.post("/outbox/{message_id}/cancel", response=answers(409, ok_200=OutboxOut), auth=auth.SEND,
+             summary="Cancel a message not sent yet")
+def cancel(request: HttpRequest, message_id: ObjectId) -> dict[str, Any]:
+    """Take a queued or failed message out of the outbox. 409 when it is being sent, sent or
+    cancelled already."""
+    row = visible_message(request, message_id)
+    if not sending_actions.cancel_message(row):
+        row.refresh_from_db()
+        raise ApiProblem(409, f"This message cannot be cancelled: it is {row.get_state_display().lower()}.")
+    row.refresh_from_db()
+    return convert.outgoing(row)
