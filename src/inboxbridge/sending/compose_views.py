@@ -125,7 +125,27 @@ def _compose(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft | 
             tasks.dispatch_on_commit(message.pk)
             messages.success(request, f"“{message}” is in the Outbox and is sent in a moment.")
             return redirect("sending:outbox")
+        if request.FILES and "attach" not in form.errors:
+            form, saved = _keep_files(request, origin, saved, form, choices)
     return _page(request, form if mailboxes else None, origin, saved, mailboxes)
+
+
+def _keep_files(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft | None, refused: ComposeForm,
+                choices: dict[str, Any]) -> tuple[ComposeForm, SavedDraft | None]:
+    """A message refused for something else keeps its new files in its draft, listed and ticked on
+    the page that says what to correct, so they need not be chosen again."""
+    typed = DraftForm(request.user, request.POST, request.FILES, **choices)
+    if not typed.is_valid():
+        return refused, saved
+    saved = actions.save_draft(request.user, saved, composing.draft_fields(typed.cleaned_data, origin),
+                               uploads=_uploads(typed), removed_uploads=typed.removed_uploads)
+    data = request.POST.copy()
+    data.setlist("keep_upload", [str(upload.pk) for upload in saved.uploads.all()])
+    choices = {**choices, "uploads": list(saved.uploads.all())}
+    form = ComposeForm(request.user, data, original_size=refused.original_size, **choices)
+    form.is_valid()  # the same refusals, said again beside the fields
+    messages.info(request, "Your files are kept in this message's draft.")
+    return form, saved
 
 
 def _uploads(form: DraftForm) -> list[mime.Part]:

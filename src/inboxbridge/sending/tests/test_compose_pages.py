@@ -176,3 +176,14 @@ def test_address_suggestions_come_from_the_users_own_visible_mail(writer, other_
     make_mailbox(stranger)
     client.force_login(stranger)
     assert client.get(reverse("sending:address-suggestions"), {"q": "zo"}).json() == {"addresses": []}
+
+
+def test_a_message_refused_for_its_address_keeps_its_new_files(writer, other_mailbox):
+    answer = writer.post(reverse("sending:compose"), fields(other_mailbox, to="ann@", attach=[
+        SimpleUploadedFile("report.pdf", REPORT, "application/pdf")]))
+    assert answer.status_code == 400 and "Not an email address" in answer.content.decode()
+    assert "Your files are kept in this message&#x27;s draft." in answer.content.decode()
+    [upload] = SavedDraft.objects.get().uploads.all()
+    assert upload.filename == "report.pdf" and upload.size == len(REPORT)
+    assert answer.context["form"]["keep_upload"].value() == [str(upload.pk)]
+    assert not OutgoingMessage.objects.exists()
