@@ -73,8 +73,7 @@ def draft(request: AuthenticatedRequest, draft_id: int) -> HttpResponse:
     emails = visible_emails(request.user)
     parent = emails.filter(pk=saved.reply_to_email_id).first() if saved.reply_to_email_id else None
     forward_of = emails.filter(pk=saved.forward_of_id).first() if saved.forward_of_id else None
-    everyone = bool(parent is not None and saved.cc)
-    return _compose(request, Origin(parent=parent, forward_of=forward_of, everyone=everyone), saved)
+    return _compose(request, Origin(parent=parent, forward_of=forward_of), saved)
 
 
 def _compose(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft | None = None) -> HttpResponse:
@@ -111,8 +110,8 @@ def _compose(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft | 
         if action == "autosave":
             return JsonResponse({"error": _errors(form)}, status=400)
     else:
-        original_size = origin.forward_of.size if origin.forward_of is not None else 0
-        form = ComposeForm(user, request.POST, request.FILES, original_size=original_size, **choices)
+        sizes = composing.original_sizes(origin)
+        form = ComposeForm(user, request.POST, request.FILES, **sizes, **choices)
         if form.is_valid():
             saved = actions.save_draft(user, saved, composing.draft_fields(form.cleaned_data, origin),
                                        uploads=_uploads(form), removed_uploads=form.removed_uploads)
@@ -142,7 +141,8 @@ def _keep_files(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft
     data = request.POST.copy()
     data.setlist("keep_upload", [str(upload.pk) for upload in saved.uploads.all()])
     choices = {**choices, "uploads": list(saved.uploads.all())}
-    form = ComposeForm(request.user, data, original_size=refused.original_size, **choices)
+    form = ComposeForm(request.user, data, original_size=refused.original_size, inline_size=refused.inline_size,
+                       **choices)
     form.is_valid()  # the same refusals, said again beside the fields
     messages.info(request, "Your files are kept in this message's draft.")
     return form, saved

@@ -70,6 +70,13 @@ def initial(origin: Origin, mailbox: Mailbox | None, signature: str) -> dict[str
     return {**values, "body_html": html}
 
 
+def original_sizes(origin: Origin) -> dict[str, int]:
+    """What the original adds to the files of the message, for ComposeForm's size check."""
+    original = origin.original
+    return {"original_size": origin.forward_of.size if origin.forward_of is not None else 0,
+            "inline_size": sum(part.size for part in originals.shown_inline(original)) if original else 0}
+
+
 def resumed(saved: SavedDraft) -> dict[str, Any]:
     return {"mailbox": saved.mailbox, "to": saved.to, "cc": saved.cc, "bcc": saved.bcc, "subject": saved.subject,
             "body": saved.body_text, "body_html": saved.body_html, "forward_as_attachment": saved.forward_as_attachment,
@@ -84,9 +91,15 @@ def draft_fields(data: dict[str, Any], origin: Origin) -> dict[str, Any]:
 
     return {"mailbox": data.get("mailbox"), "to": typed("to"), "cc": typed("cc"), "bcc": typed("bcc"),
             "subject": data.get("subject") or "", "body_text": data.get("body") or "",
-            "body_html": data.get("body_html") or "", "reply_to_email": origin.parent, "forward_of": origin.forward_of,
+            "body_html": _kept_html(data.get("body_html") or ""), "reply_to_email": origin.parent,
+            "forward_of": origin.forward_of,
             "forward_as_attachment": bool(data.get("forward_as_attachment")),
             "kept_original_parts": list(data.get("keep_original") or [])}
+
+
+def _kept_html(html: str) -> str:
+    """A draft's HTML, sanitised before it is kept: the editor shows it again when it is resumed."""
+    return sanitize_email_html(html, allow_remote=True, cid_url=lambda cid: f"cid:{cid}").html if html.strip() else ""
 
 
 def outgoing(data: dict[str, Any], origin: Origin, saved: SavedDraft, sender_name: str) -> actions.Draft:

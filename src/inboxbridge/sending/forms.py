@@ -101,9 +101,10 @@ class DraftForm(forms.Form):
 class ComposeForm(DraftForm):
     """The message as it is sent: addresses parsed, headers one line, files within the limit."""
 
-    def __init__(self, *args: Any, original_size: int = 0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, original_size: int = 0, inline_size: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.original_size = original_size  # the forwarded message, when it goes as a file
+        self.inline_size = inline_size  # the original's inline images, which go with a rich-text answer
 
     def _addresses(self, name: str) -> list[Address]:
         return parse_addresses(self.cleaned_data.get(name) or "")
@@ -133,7 +134,8 @@ class ComposeForm(DraftForm):
         total = (sum(upload.size or 0 for upload in data.get("attach") or [])
                  + sum(self.uploads[pk].size for pk in data.get("keep_upload") or [])
                  + sum(self.originals[pk].size for pk in data.get("keep_original") or [])
-                 + (self.original_size if data.get("forward_as_attachment") else 0))
+                 + (self.original_size if data.get("forward_as_attachment") else 0)
+                 + (self.inline_size if data.get("body_html") else 0))
         limit = settings.SEND_MAX_BYTES
         if total > limit:
             self.add_error("attach", f"The files come to {filesizeformat(total)}; a message may carry at most "

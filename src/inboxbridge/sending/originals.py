@@ -29,7 +29,7 @@ class OriginalMissing(Exception):
     """A part of the original that cannot be read any more, with a message for the writer."""
 
 
-def _shown_inline(email_message: Email) -> list[Attachment]:
+def shown_inline(email_message: Email) -> list[Attachment]:
     """The parts the original's HTML shows through cid: URLs (as mail.queries.message_view decides)."""
     html = email_message.body_html.lower()
     return [part for part in email_message.attachments.all()
@@ -38,7 +38,7 @@ def _shown_inline(email_message: Email) -> list[Attachment]:
 
 def listed_attachments(email_message: Email) -> list[Attachment]:
     """The original's files a forward offers to keep: every stored part its HTML does not show."""
-    inline = {part.pk for part in _shown_inline(email_message)}
+    inline = {part.pk for part in shown_inline(email_message)}
     return [part for part in email_message.attachments.all() if part.pk not in inline and part.blob_id]
 
 
@@ -47,7 +47,7 @@ def quotable_html(email_message: Email) -> str:
     with the answer: see `inline_images`); remote images stay out, as they do on screen."""
     if not email_message.body_html:
         return ""
-    cids = {part.content_id.strip("<>").lower() for part in _shown_inline(email_message)}
+    cids = {part.content_id.strip("<>").lower() for part in shown_inline(email_message)}
     return sanitize_email_html(
         email_message.body_html, cid_url=lambda cid: f"cid:{cid}" if cid.lower() in cids else None
     ).html
@@ -65,7 +65,7 @@ def _part(attachment: Attachment, *, inline: bool) -> Part:
 
 
 def inline_images(email_message: Email) -> list[Part]:
-    return [_part(part, inline=True) for part in _shown_inline(email_message)]
+    return [_part(part, inline=True) for part in shown_inline(email_message)]
 
 
 def attachment_parts(email_message: Email, ids: Iterable[int]) -> list[Part]:

@@ -187,3 +187,36 @@ def test_a_message_refused_for_its_address_keeps_its_new_files(writer, other_mai
     assert upload.filename == "report.pdf" and upload.size == len(REPORT)
     assert answer.context["form"]["keep_upload"].value() == [str(upload.pk)]
     assert not OutgoingMessage.objects.exists()
+
+
+def test_a_reply_resumed_from_its_draft_still_answers_its_original(writer, other_mailbox):
+    original = store(other_mailbox, message("Question", message_id="q-1@fabrikam.test",
+                                            references="<root@fabrikam.test>"))
+    writer.post(reverse("sending:reply", args=[original.pk]), fields(
+        other_mailbox, subject="Re: Question", body_html='<p>Soon.</p><img src="x" onerror="alert(1)">',
+        action="autosave"))
+    saved = SavedDraft.objects.get()
+    assert saved.reply_to_email == original and "onerror" not in saved.body_html  # kept sanitised
+    resumed = writer.get(reverse("sending:draft", args=[saved.pk]))
+    assert "Soon." in resumed.context["html_initial"] and 'id="replying-to"' in resumed.content.decode()
+
+    writer.post(reverse("sending:draft", args=[saved.pk]), fields(other_mailbox, subject="Re: Question",
+                                                                  body_html="<p>Soon.</p>"))
+    sent = OutgoingMessage.objects.get()
+    parsed = email.message_from_bytes(bytes(sent.mime), policy=email.policy.default)
+    assert sent.reply_to_email == original and parsed["In-Reply-To"] == "<q-1@fabrikam.test>"
+    assert parsed["References"] == "<root@fabrikam.test> <q-1@fabrikam.test>"
+
+
+def test_a_rich_text_answer_counts_the_inline_images_it_takes_along(writer, other_mailbox, settings):
+    settings.SEND_MAX_BYTES = 1024 * 1024
+    original = store(other_mailbox, message("Chart", html='<img src="cid:big@x">',
+                                            inline=[("big@x", "image/png", b"\x89PNG" + b"0" * 700_000)]))
+    attach = [SimpleUploadedFile("notes.bin", b"n" * 400_000)]
+    answer = writer.post(reverse("sending:reply", args=[original.pk]), fields(
+        other_mailbox, body_html='<p>ok</p><img src="cid:big@x">', attach=attach))
+    assert answer.status_code == 400 and "a message may carry at most 1.0\xa0MB of files" in answer.content.decode()
+    # As plain text the image stays behind, and the file alone fits.
+    attach = [SimpleUploadedFile("notes.bin", b"n" * 400_000)]
+    answer = writer.post(reverse("sending:reply", args=[original.pk]), fields(other_mailbox, attach=attach))
+    assert answer.status_code == 302 and OutgoingMessage.objects.count() == 1
