@@ -1,0 +1,61 @@
+"""Against Postfix and Dovecot: a send through the API arrives, and the same Idempotency-Key sent
+again (a client retrying after a timeout, before and after the worker sent it) sends it once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+from tests.factories import make_mailbox
+
+from inboxbridge.api.tests.conftest import bearer, make_token
+from inboxbridge.sending.tasks import send_outgoing_message
+from inboxbridge.sending.tests.helpers import new_recipient, wait_for_messages
+
+pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
+
+
+def run_queued_sends() -> list[str]:
+    """What a worker does with the send tasks waiting in the queue (each task once)."""
+    outcomes = []
+    for row in DBTaskResult.objects.filter(task_path=send_outgoing_message.module_path, status="READY"):
+        outcomes.append(send_outgoing_message.call(*row.args_kwargs["args"]))
+        row.delete()
+    return outcomes
+
+
+def test_the_same_idempotency_key_twice_sends_one_message(
+        client, django_user_model, mail_stack, identity, settings, django_capture_on_commit_callbacks):
+    settings.CA_BUNDLE = str(identity.ca_file)
+    alice = django_user_model.objects.create_user("alice", "alice@example.test", "alice-password-1")
+    address = f"alice-{uuid.uuid4().hex[:8]}@{mail_stack.domain}"
+    password = mail_stack.add_user(address)
+    mailbox = make_mailbox(alice, email_address=address, username=address, password=password,
+                           imap_host=mail_stack.host, imap_port=mail_stack.imaps_port, smtp_host=mail_stack.host,
+                           smtp_port=mail_stack.submission_port, smtp_security="starttls")
+    recipient = new_recipient(mail_stack)
+    token = make_token(alice, ["mail:send"])
+    body = json.dumps({"from_mailbox": mailbox.pk, "to": [{"name": "Rita", "address": recipient}],
+                       "subject": "Order 42 confirmed", "text": "Your order is on its way.\n"})
+
+    def post():
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/api/v1/outbox", data=body, content_type="application/json",
+                               HTTP_IDEMPOTENCY_KEY="order-42-confirmation", **bearer(token))
+
+    first, retried = post(), post()  # the client did not see the first answer and tries again
+    assert first.status_code == retried.status_code == 202
+    assert retried.json()["id"] == first.json()["id"] and retried["Idempotent-Replayed"] == "true"
+    assert run_queued_sends() == ["sent"]
+
+    late = post()  # once more, after the message went out
+    assert late.json()["id"] == first.json()["id"] and late.json()["state"] == "sent"
+    assert run_queued_sends() == []
+
+    [(delivered, _flags)] = wait_for_messages(mail_stack, recipient)
+    assert delivered["Subject"] == "Order 42 confirmed" and delivered["From"].addresses[0].addr_spec == address
+    assert delivered["Message-ID"] == f"<{first.json()['message_id']}>"
+    # Postfix delivers asynchronously: wait the helper's full time for a second message that never comes.
+    assert len(wait_for_messages(mail_stack, recipient, count=2)) == 1
