@@ -7,8 +7,6 @@ from django.urls import include, path
 
 from inboxbridge.api.rest import api
 
-from inboxbridge.api.rest import api
-
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,8 +27,6 @@ urlpatterns = [
     path("", include("inboxbridge.notifications.urls")),
     path("mail/", include("inboxbridge.mail.urls")),
     path("", include("inboxbridge.jobs.urls")),
-    path("", include("inboxbridge.api.urls")),
-    path("api/v1/", api.urls),
     path("", include("inboxbridge.api.urls")),
     path("api/v1/", api.urls),
 ]
