@@ -167,7 +167,7 @@ def _page(request: AuthenticatedRequest, form: DraftForm | None, origin: Origin,
     html = form["body_html"].value() if form is not None else ""
     return render(request, "sending/compose.html", {
         "form": form, "origin": origin, "parent": origin.parent, "saved": saved,
-        "html_initial": html or "",
+        "html_initial": composing.for_editor(html or "", origin),
         "signatures": {str(pk): composing.signature_html(text) for pk, text in signatures.items()},
         "send_max_bytes": settings.SEND_MAX_BYTES,
         "unusable": queries.unusable_mailbox(request.user),

@@ -8,6 +8,8 @@ import html as html_lib
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
+
 from inboxbridge.lib.html import html_to_text, sanitize_email_html
 from inboxbridge.mail.blobs import ContentMissing, blob_bytes
 from inboxbridge.mail.models import Email
@@ -70,6 +72,28 @@ def initial(origin: Origin, mailbox: Mailbox | None, signature: str) -> dict[str
     return {**values, "body_html": html}
 
 
+def _inline_urls(original: Email | None) -> dict[str, str]:
+    """The original's inline images as the editor shows them (this site's owner-checked route;
+    a cid: URL shows nothing in a browser) -> their Content-ID."""
+    if original is None:
+        return {}
+    return {reverse("mail:inline", args=[original.pk, part.pk]): part.content_id.strip("<>")
+            for part in originals.shown_inline(original)}
+
+
+def for_editor(html: str, origin: Origin) -> str:
+    for url, cid in _inline_urls(origin.original).items():
+        html = html.replace(f'src="cid:{cid}"', f'src="{url}"')
+    return html
+
+
+def from_editor(html: str, origin: Origin) -> str:
+    """The editor's HTML with the original's images named by Content-ID again, as they are sent."""
+    for url, cid in _inline_urls(origin.original).items():
+        html = html.replace(f'src="{url}"', f'src="cid:{cid}"')
+    return html
+
+
 def original_sizes(origin: Origin) -> dict[str, int]:
     """What the original adds to the files of the message, for ComposeForm's size check."""
     original = origin.original
@@ -91,7 +115,7 @@ def draft_fields(data: dict[str, Any], origin: Origin) -> dict[str, Any]:
 
     return {"mailbox": data.get("mailbox"), "to": typed("to"), "cc": typed("cc"), "bcc": typed("bcc"),
             "subject": data.get("subject") or "", "body_text": data.get("body") or "",
-            "body_html": _kept_html(data.get("body_html") or ""), "reply_to_email": origin.parent,
+            "body_html": _kept_html(from_editor(data.get("body_html") or "", origin)), "reply_to_email": origin.parent,
             "forward_of": origin.forward_of,
             "forward_as_attachment": bool(data.get("forward_as_attachment")),
             "kept_original_parts": list(data.get("keep_original") or [])}
@@ -111,7 +135,7 @@ def outgoing(data: dict[str, Any], origin: Origin, saved: SavedDraft, sender_nam
     if (data.get("body_html") or "").strip():
         # The editor's HTML is the writer's, but a paste can bring anything: sanitised like received
         # mail, remote images allowed (the writer chose them), cid: only for the original's images.
-        html = sanitize_email_html(data["body_html"], allow_remote=True,
+        html = sanitize_email_html(from_editor(data["body_html"], origin), allow_remote=True,
                                    cid_url=lambda cid: f"cid:{cid}" if cid.lower() in inline_cids else None).html
     inline = [part for part in originals.inline_images(original) if f"cid:{part.content_id.lower()}" in html.lower()
               ] if html and original is not None else []
