@@ -102,6 +102,10 @@
         method: "POST", body: data, credentials: "same-origin",
         headers: { "X-CSRFToken": data.get("csrfmiddlewaretoken") },
       });
+      if (response.status === 404) {  // discarded meanwhile (in another tab): nothing to save into
+        status.textContent = "This draft was discarded; it is no longer saved.";
+        return;
+      }
       const answer = await response.json();
       if (response.ok) {
         draftField.value = answer.draft;
