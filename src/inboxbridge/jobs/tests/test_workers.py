@@ -22,7 +22,7 @@ def test_the_redis_path_runs_each_due_mailbox_once(fake_engine, redis_tasks):
     assert tick().enqueued == 5
     assert tick().enqueued == 0
     queue = django_rq.get_queue("default")
-    assert queue.count == 5 + 1  # and the hourly housekeeping
+    assert queue.count == 5 + 2  # and the hourly housekeeping and the notifications scan
     assert rq_worker().work(burst=True) is True
     assert sorted(fake_engine.synced()) == sorted(m.pk for m in mailboxes)
     assert queue.count == 0 and len(queue.failed_job_registry) == 0
