@@ -15,11 +15,12 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpResponseNotFound
+from django.http import FileResponse, HttpResponse, HttpResponseNotFound
 from django.http.response import HttpResponseBase
 
 from inboxbridge.mail.blobs import ContentMissing, open_blob
-from inboxbridge.mail.models import Attachment
+from inboxbridge.mail.models import Attachment, Email
+from inboxbridge.mail.original import original_filename
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,12 @@ def _response(part: Attachment, content_type: str, disposition: str) -> HttpResp
                                     "Please tell your administrator.", content_type="text/plain; charset=utf-8")
     # Streamed from the file (or the row): a 25 MB attachment is not held in memory whole.
     response: HttpResponseBase = FileResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition(disposition, download_name(part))
+    return _inert(response, content_disposition(disposition, download_name(part)))
+
+
+def _inert(response: HttpResponseBase, disposition: str) -> HttpResponseBase:
+    """No sniffing, scripts or framing, whatever the content."""
+    response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = PART_CSP
     response["X-Frame-Options"] = "DENY"
@@ -88,3 +94,9 @@ def inline_image_response(part: Attachment) -> HttpResponseBase:
     if kind not in INLINE_IMAGE_TYPES:
         return attachment_response(part)
     return _response(part, kind, "inline")
+
+
+def original_response(raw: bytes, email: Email) -> HttpResponseBase:
+    """A message's original bytes as a .eml download (never shown in the browser)."""
+    return _inert(HttpResponse(raw, content_type="message/rfc822"),
+                  content_disposition("attachment", original_filename(email)))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("threads/<int:thread_id>/", views.thread_detail, name="thread"),
     path("<int:email_id>/", views.email_detail, name="detail"),
     path("<int:email_id>/body/", views.email_body, name="body"),
+    path("<int:email_id>/original/", views.email_original, name="original"),
     path("<int:email_id>/read-state/", views.set_read_state, name="set-read"),
     path("<int:email_id>/flag-state/", views.set_flag_state, name="set-flag"),
     # The parts that the cid: URLs of the HTML body point to, by the part's id: the sender's

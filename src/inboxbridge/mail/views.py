@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from inboxbridge.lib.html import sanitize_email_html
 from inboxbridge.mail import actions, downloads, queries
 from inboxbridge.mail.forms import FlagStateForm, ListForm, ReadStateForm, StateForm
+from inboxbridge.mail.original import OriginalUnavailable, original_bytes
 from inboxbridge.mail.tasks import push_flags_on_commit
 from inboxbridge.mail.timezones import in_browser_time_zone
 from inboxbridge.mailboxes.queries import own_mailboxes, visible_mailboxes
@@ -171,6 +172,21 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
         queries.visible_attachments(request.user).select_related("blob"), pk=attachment_id, blob__isnull=False
     )
     return downloads.attachment_response(part)
+
+
+@never_cache
+@login_required
+@require_GET
+def email_original(request: HttpRequest, email_id: int) -> HttpResponseBase:
+    """The message as its mail server keeps it, downloaded as a .eml file (fetched read-only: it
+    is not marked read by this). Another user's id is 404, like the message page."""
+    email = get_object_or_404(queries.visible_emails(request.user).select_related("mailbox"), pk=email_id)
+    try:
+        raw = original_bytes(email)
+    except OriginalUnavailable as exc:
+        return render(request, "mail/original_unavailable.html", {"email": email, "reason": exc.message},
+                      status=404 if exc.gone else 502)
+    return downloads.original_response(raw, email)
 
 
 @never_cache

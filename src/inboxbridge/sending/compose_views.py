@@ -116,13 +116,15 @@ def _compose(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft | 
             saved = actions.save_draft(user, saved, composing.draft_fields(form.cleaned_data, origin),
                                        uploads=_uploads(form), removed_uploads=form.removed_uploads)
             try:
-                outgoing = composing.outgoing(form.cleaned_data, origin, saved, user.get_full_name())
+                outgoing, warnings = composing.outgoing(form.cleaned_data, origin, saved, user.get_full_name())
             except originals.OriginalMissing as exc:
                 messages.error(request, str(exc))
                 return redirect("sending:draft", draft_id=saved.pk)
             message = actions.queue_message(user, outgoing)
             tasks.dispatch_on_commit(message.pk)
             messages.success(request, f"“{message}” is in the Outbox and is sent in a moment.")
+            for warning in filter(None, warnings):
+                messages.warning(request, warning)
             return redirect("sending:outbox")
         if request.FILES and "attach" not in form.errors:
             form, saved = _keep_files(request, origin, saved, form, choices)

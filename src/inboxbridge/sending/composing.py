@@ -126,10 +126,14 @@ def _kept_html(html: str) -> str:
     return sanitize_email_html(html, allow_remote=True, cid_url=lambda cid: f"cid:{cid}").html if html.strip() else ""
 
 
-def outgoing(data: dict[str, Any], origin: Origin, saved: SavedDraft, sender_name: str) -> actions.Draft:
-    """The message to queue from a valid ComposeForm whose files are in `saved`. Raises
+def outgoing(
+    data: dict[str, Any], origin: Origin, saved: SavedDraft, sender_name: str
+) -> tuple[actions.Draft, list[str]]:
+    """The message to queue from a valid ComposeForm whose files are in `saved`, and warnings for
+    the writer (a forwarded .eml rebuilt because its server could not give the original). Raises
     originals.OriginalMissing when a file's content is gone from the server."""
     original = origin.original
+    warnings: list[str] = []
     inline_cids = {part.content_id.lower() for part in originals.inline_images(original)} if original else set()
     html = ""
     if (data.get("body_html") or "").strip():
@@ -143,13 +147,14 @@ def outgoing(data: dict[str, Any], origin: Origin, saved: SavedDraft, sender_nam
     if origin.forward_of is not None:
         files += originals.attachment_parts(origin.forward_of, data.get("keep_original") or [])
         if data.get("forward_as_attachment"):
-            files.append(mime.Part(originals.eml_name(origin.forward_of), "message/rfc822",
-                                   originals.rebuilt_message(origin.forward_of)))
+            eml, warning = originals.forwarded_original(origin.forward_of)
+            files.append(eml)
+            warnings.append(warning)
     return actions.Draft(
         mailbox=data["mailbox"], to=data["to"], cc=data["cc"], bcc=data["bcc"], subject=data["subject"],
         body=html_to_text(html) + "\n" if html else data["body"], html=html, inline=inline, attachments=files,
         sender_name=sender_name, reply_to_email=origin.parent, forward_of=origin.forward_of, saved_draft_id=saved.pk,
-    )
+    ), warnings
 
 
 def _upload_part(upload: Any) -> mime.Part:

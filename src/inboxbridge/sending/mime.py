@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.policy
 import html as html_lib
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,28 +85,43 @@ def build_message(
             maintype, _, subtype = image.content_type.partition("/")
             html_part.add_related(image.data, maintype, subtype or "octet-stream", cid=f"<{image.content_id}>",
                                   disposition="inline", filename=image.filename or None)
-    for part in attachments:
-        _attach(msg, part)
-    return msg.as_bytes(policy=email.policy.SMTP)
+    forwarded = [found for part in attachments if (found := _attach(msg, part)) is not None]
+    for multipart in (part for part in msg.walk() if forwarded and part.is_multipart()):
+        # The generator picks boundaries absent from the text it sees, and it does not see the
+        # forwarded bytes: these boundaries are chosen here, absent from them.
+        boundary = f"=_{uuid.uuid4().hex}"
+        while any(boundary.encode("ascii") in data for _placeholder, data in forwarded):
+            boundary = f"=_{uuid.uuid4().hex}"
+        multipart.set_boundary(boundary)
+    raw = msg.as_bytes(policy=email.policy.SMTP)
+    for placeholder, data in forwarded:
+        raw = raw.replace(placeholder, data, 1)
+    return raw
 
 
-def _attach(msg: EmailMessage, part: Part) -> None:
+def _attach(msg: EmailMessage, part: Part) -> tuple[bytes, bytes] | None:
+    """Add a file to the message. A forwarded message (message/rfc822) returns (placeholder, its
+    bytes): the caller puts the bytes in place of the placeholder once the message is written."""
     if part.content_type.lower() == "message/rfc822":
-        # RFC 2046 allows no base64 for message/rfc822: the forwarded message goes in as it is
-        # (it is 7-bit clean: see inboxbridge.sending.originals.rebuilt_message).
+        # RFC 2046 allows no base64 for message/rfc822, and a forwarded original must arrive byte
+        # for byte (8-bit text and all; a rebuilt one is 7-bit clean, see
+        # inboxbridge.sending.originals.rebuilt_message). The stdlib writes such a payload only as
+        # ASCII text, so it writes a placeholder that is swapped for the bytes afterwards.
+        placeholder = f"inboxbridge-forwarded-{uuid.uuid4().hex}"
         attachment = EmailMessage()
         attachment["Content-Type"] = "message/rfc822"
         attachment["Content-Disposition"] = "attachment"
         attachment.set_param("filename", part.filename or "message.eml", header="Content-Disposition")
-        attachment["Content-Transfer-Encoding"] = "7bit"
-        attachment.set_payload(part.data.decode("ascii", "replace"))
+        attachment["Content-Transfer-Encoding"] = "7bit" if part.data.isascii() else "8bit"
+        attachment.set_payload(placeholder)
         if msg.get_content_type() != "multipart/mixed":
             msg.make_mixed()
         msg.attach(attachment)
-        return
+        return placeholder.encode("ascii"), part.data
     maintype, _, subtype = part.content_type.partition("/")
     msg.add_attachment(part.data, maintype or "application", subtype or "octet-stream",
                        filename=part.filename or "attachment")
+    return None
 
 
 def with_bcc(mime: bytes, bcc: Sequence[Address]) -> bytes:

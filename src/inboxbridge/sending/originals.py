@@ -1,6 +1,7 @@
 """What a reply or a forward takes from the original message: its HTML for quoting, its inline
 images, its attachments (their contents read from the attachment store, never copied) and, to
-forward it as a file, the message rebuilt from what the sync stored."""
+forward it as a file, the original's bytes from its mail server (or, when the server cannot give
+them, the message rebuilt from what the sync stored)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import cast
 from inboxbridge.lib.html import sanitize_email_html
 from inboxbridge.mail.blobs import ContentMissing, blob_bytes
 from inboxbridge.mail.models import Attachment, Email
+from inboxbridge.mail.original import OriginalUnavailable, original_bytes, original_filename
 from inboxbridge.sending.mime import Part
 
 # Headers that describe the stored body, not the message: the rebuilt message writes its own.
@@ -102,5 +104,20 @@ def rebuilt_message(email_message: Email) -> bytes:
 
 
 def eml_name(email_message: Email) -> str:
-    subject = "".join(ch for ch in (email_message.subject or "message") if ch.isalnum() or ch in " -_.,")
-    return f"{subject.strip()[:80] or 'message'}.eml"
+    return original_filename(email_message)
+
+
+def forwarded_original(email_message: Email) -> tuple[Part, str]:
+    """The original as a message/rfc822 file to forward, and a warning for the writer ("" if none).
+
+    The original's own bytes from its mail server, as a recipient expects of a forwarded .eml
+    (signatures and every header intact); only when the server cannot give them, the message
+    rebuilt from what the sync stored, and the warning says so and why."""
+    try:
+        data, warning = original_bytes(email_message), ""
+    except OriginalUnavailable as exc:
+        data = rebuilt_message(email_message)
+        warning = (f"The original message could not be fetched from its mail server ({exc.message}) "
+                   "The attached .eml was rebuilt from the copy stored here: the same headers, text and "
+                   "files, but not the exact original (a signature on it no longer verifies).")
+    return Part(eml_name(email_message), "message/rfc822", data), warning

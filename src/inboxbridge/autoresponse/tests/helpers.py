@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import time
 import uuid
 from email.message import EmailMessage
 from typing import Any
@@ -15,6 +14,7 @@ from tests.factories import make_mailbox
 from inboxbridge.autoresponse import actions
 from inboxbridge.autoresponse.models import Rule
 from inboxbridge.jobs.runner import run_sync
+from inboxbridge.mail.tests.helpers import raw_inbox
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sync.tests.helpers import select_folders
 
@@ -57,16 +57,5 @@ def sync(mailbox: Mailbox) -> int:
 def inbox(mail_stack: Any, address: str, *, expect: int | None = None) -> list[EmailMessage]:
     """The messages in `address`'s INBOX; with `expect`, wait until that many arrived (Postfix
     delivers in the background)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        client = mail_stack.imap(address)
-        try:
-            client.select("INBOX", readonly=True)
-            _typ, data = client.uid("FETCH", "1:*", "(BODY.PEEK[])")
-        finally:
-            client.logout()
-        found = [email.message_from_bytes(item[1], policy=email.policy.default) for item in data
-                 if isinstance(item, tuple)]
-        if expect is None or len(found) >= expect or time.monotonic() > deadline:
-            return found  # type: ignore[return-value]
-        time.sleep(0.1)
+    return [email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[misc]
+            for raw, _flags in raw_inbox(mail_stack, address, expect=expect or 0, wait=WAIT_SECONDS)]

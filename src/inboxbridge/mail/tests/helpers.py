@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+import time
 import uuid
 from datetime import datetime
 from email.message import EmailMessage
@@ -106,3 +108,32 @@ def statuses(client: Any, urls: dict[str, tuple[str, str]]) -> dict[str, int]:
     """The HTTP status of each of `urls` (from `mail_urls`) for the signed-in user of `client`."""
     return {name: (client.post(url, {"seen": "1", "flagged": "0"}) if method == "post" else client.get(url)).status_code
             for name, (method, url) in urls.items()}
+
+
+def raw_inbox(mail_stack: Any, address: str, *, expect: int = 1, wait: float = 15.0) -> list[tuple[bytes, str]]:
+    """Each message of `address`'s INBOX on the test stack as Dovecot serves it, with its flags,
+    read without changing them; waits up to `wait` seconds for `expect` (Postfix delivers later)."""
+    deadline = time.monotonic() + wait
+    while True:
+        client = mail_stack.imap(address)
+        try:
+            client.select("INBOX", readonly=True)
+            _typ, data = client.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
+        finally:
+            client.logout()
+        found = [(item[1], re.search(rb"FLAGS \(([^)]*)\)", item[0])[1].decode())  # type: ignore[index]
+                 for item in data if isinstance(item, tuple)]
+        if len(found) >= expect or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def expunge_all(mail_stack: Any, address: str) -> None:
+    """Delete every message of `address`'s INBOX on the test stack, as another mail client would."""
+    client = mail_stack.imap(address)
+    try:
+        client.select("INBOX")
+        client.uid("STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
+        client.expunge()
+    finally:
+        client.logout()

@@ -4,6 +4,7 @@ image, the threading headers), and a reply threads with its original after the n
 
 from __future__ import annotations
 
+import email
 import email.policy
 import hashlib
 import os
@@ -17,6 +18,7 @@ from tests.factories import make_mailbox
 
 from inboxbridge.autoresponse.tests.helpers import inbox, person, sync
 from inboxbridge.mail.models import Email
+from inboxbridge.mail.tests.helpers import expunge_all, raw_inbox
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sending.models import OutgoingMessage, SavedDraft
 from inboxbridge.sync.tests.helpers import select_folders
@@ -176,3 +178,59 @@ def test_a_rich_text_reply_carries_html_its_text_alternative_and_the_inline_imag
     [image] = [part for part in related.iter_parts() if part.get_content_type() == "image/png"]
     assert image["Content-ID"] == "<chart@fabrikam.test>" and sha(image.get_content()) == sha(PNG)
     assert reply["In-Reply-To"] == original["Message-ID"]
+
+
+def forward_as_file(client: Any, email_row: Email, mailbox: Mailbox, to: str) -> Any:
+    """Forward the message with "Also attach the original message as a file (.eml)" ticked."""
+    return client.post(reverse("sending:forward", args=[email_row.pk]), {
+        "mailbox": mailbox.pk, "to": to, "subject": f"Fwd: {email_row.subject}", "body": "See the original.\n",
+        "forward_as_attachment": "on", "action": "send",
+    }, follow=True)
+
+
+def signed_original(sender: str, to: str) -> EmailMessage:
+    original = EmailMessage()
+    original["From"], original["To"], original["Subject"] = f"Carol <{sender}>", to, "Signed contract"
+    original["Message-ID"] = f"<contract-{uuid.uuid4().hex[:8]}@fabrikam.test>"
+    original["DKIM-Signature"] = "v=1; a=rsa-sha256; d=fabrikam.test; s=sel; bh=aGFzaA==; b=c2lnbmF0dXJl"
+    original.set_content("Schöne Grüße, the contract is signed.\n", cte="8bit")
+    original.add_attachment(PDF, "application", "pdf", filename="contract.pdf")
+    return original
+
+
+def test_forwarded_as_a_file_the_original_arrives_byte_for_byte_as_dovecot_keeps_it(mail_stack, ivy, client):
+    carol, frank = person(mail_stack, "carol"), person(mail_stack, "frank")
+    email_row = received(mail_stack, ivy, signed_original(carol, ivy.email_address), carol)
+    [(original, _flags)] = raw_inbox(mail_stack, ivy.email_address)
+
+    page = forward_as_file(client, email_row, ivy, frank)
+
+    assert page.status_code == 200 and not [m for m in page.context["messages"] if m.level_tag == "warning"]
+    [(arrived, _flags)] = raw_inbox(mail_stack, frank)
+    assert original in arrived  # headers (the DKIM signature among them), 8-bit text and file untouched
+    [eml] = [part for part in email.message_from_bytes(arrived, policy=email.policy.default).iter_attachments()
+             if part.get_content_type() == "message/rfc822"]
+    assert eml["Content-Transfer-Encoding"] == "8bit"
+    assert eml.get_filename() == "Signed contract.eml"
+    assert "\\Seen" not in raw_inbox(mail_stack, ivy.email_address)[0][1]  # forwarding did not mark it read
+
+
+def test_when_the_server_no_longer_has_the_original_the_rebuilt_one_goes_and_the_writer_is_told(
+    mail_stack, ivy, client,
+):
+    carol, frank = person(mail_stack, "carol"), person(mail_stack, "frank")
+    email_row = received(mail_stack, ivy, signed_original(carol, ivy.email_address), carol)
+    expunge_all(mail_stack, ivy.email_address)
+
+    compose = client.get(reverse("sending:forward", args=[email_row.pk])).content.decode()
+    assert "a copy rebuilt from what is stored here is attached instead, and you are told" in compose
+    page = forward_as_file(client, email_row, ivy, frank)
+
+    [warning] = [str(m) for m in page.context["messages"] if m.level_tag == "warning"]
+    assert "could not be fetched from its mail server (The original is not on the mail server any more" in warning
+    assert "rebuilt from the copy stored here" in warning
+    [arrived] = inbox(mail_stack, frank, expect=1)
+    [eml] = [part for part in arrived.iter_attachments() if part.get_content_type() == "message/rfc822"]
+    rebuilt = eml.get_content()
+    assert rebuilt["Message-ID"] == email_row.message_id.join("<>") and rebuilt["Subject"] == "Signed contract"
+    assert files_of(rebuilt) == {"contract.pdf": sha(PDF)}

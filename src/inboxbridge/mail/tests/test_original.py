@@ -1,0 +1,126 @@
+"""Download original (.eml) against real Postfix and Dovecot: a message delivered and synced comes
+back byte for byte as Dovecot keeps it, without being marked read on the server; a message deleted
+on the server, or a server that cannot be reached, says so on a page of its own; another user's
+id is 404; an Office 365 access token the server refuses is refreshed once."""
+
+from __future__ import annotations
+
+import uuid
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from tests.factories import make_mailbox
+
+from inboxbridge.autoresponse.tests.helpers import sync
+from inboxbridge.mail.models import Email
+from inboxbridge.mail.tests.helpers import expunge_all, raw_inbox
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.sending.tests.helpers import plant_access_token
+from inboxbridge.sync.tests.helpers import select_folders
+
+pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _stack_settings(settings: Any, mail_stack: Any, identity: Any) -> None:
+    settings.CA_BUNDLE = str(identity.ca_file)
+
+
+@pytest.fixture
+def nora(mail_stack: Any, django_user_model: Any, client: Any) -> Mailbox:
+    """Nora's own mailbox (account type Other) on the stack, INBOX synced; she is signed in."""
+    user = django_user_model.objects.create_user("nora", "nora@example.test", "nora-password-1")
+    address = f"nora-{uuid.uuid4().hex[:6]}@{mail_stack.domain}"
+    password = mail_stack.add_user(address)
+    mailbox = make_mailbox(
+        user, folders=(), email_address=address, username=address, password=password,
+        imap_host=mail_stack.host, imap_port=mail_stack.imaps_port, imap_ssl=True,
+    )
+    select_folders(mailbox, "INBOX")
+    client.force_login(user)
+    return mailbox
+
+
+def delivered_and_synced(mail_stack: Any, mailbox: Mailbox, subject: str = "Contract, signed") -> Email:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Zoë <zoe@elsewhere.test>", mailbox.email_address, subject
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@elsewhere.test>"
+    message["DKIM-Signature"] = "v=1; a=rsa-sha256; d=elsewhere.test; s=sel; b=c2lnbmF0dXJl"
+    message.set_content("Schöne Grüße,\nZoë\n", cte="8bit")
+    message.add_attachment(b"%PDF-1.4 signed", "application", "pdf", filename="contract.pdf")
+    mail_stack.deliver(message, to=mailbox.email_address)
+    sync(mailbox)
+    return Email.objects.get(mailbox=mailbox, message_id=message["Message-ID"].strip("<>"))
+
+
+def test_the_download_is_the_original_byte_for_byte_and_leaves_it_unread_on_the_server(mail_stack, nora, client):
+    email = delivered_and_synced(mail_stack, nora)
+    page = client.get(reverse("mail:detail", args=[email.pk]))
+    assert reverse("mail:original", args=[email.pk]) in page.content.decode()
+
+    response = client.get(reverse("mail:original", args=[email.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "message/rfc822"
+    assert response["Content-Disposition"].startswith('attachment; filename="Contract, signed.eml"')
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    [(raw, flags)] = raw_inbox(mail_stack, nora.email_address)
+    assert response.content == raw
+    assert b"DKIM-Signature: v=1; a=rsa-sha256" in raw and "Sch\u00f6ne".encode() in raw
+    assert "\\Seen" not in flags
+
+
+def test_a_message_deleted_on_the_server_says_it_is_not_there_any_more(mail_stack, nora, client):
+    email = delivered_and_synced(mail_stack, nora)
+    expunge_all(mail_stack, nora.email_address)
+
+    response = client.get(reverse("mail:original", args=[email.pk]))
+
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "The original is not on the mail server any more (deleted or moved)." in text
+    assert reverse("mail:detail", args=[email.pk]) in text
+
+
+def test_a_server_that_cannot_be_reached_is_named_without_the_password(mail_stack, nora, client):
+    email = delivered_and_synced(mail_stack, nora)
+    Mailbox.objects.filter(pk=nora.pk).update(imap_port=1)  # nothing listens there
+
+    response = client.get(reverse("mail:original", args=[email.pk]))
+
+    assert response.status_code == 502
+    text = response.content.decode()
+    assert "The mail server could not be reached: Could not connect to 127.0.0.1:1" in text
+    assert nora.password not in text
+
+
+def test_another_users_message_is_404(mail_stack, nora, client, django_user_model):
+    email = delivered_and_synced(mail_stack, nora)
+    other = django_user_model.objects.create_user("oscar", "oscar@example.test", "oscar-password-1")
+    make_mailbox(other)
+    client.force_login(other)
+
+    assert client.get(reverse("mail:original", args=[email.pk])).status_code == 404
+    assert client.get(reverse("mail:original", args=[email.pk + 1000])).status_code == 404
+
+
+def test_an_office365_token_the_server_refuses_is_refreshed_once(connect_office365_mailbox, mail_settings, identity,
+                                                                  enabled_microsoft, client):
+    mailbox = connect_office365_mailbox()
+    select_folders(mailbox, "INBOX")
+    email = delivered_and_synced(mail_settings, mailbox, subject="Über den Vertrag")
+    # MSAL still counts the cached token as valid; the server does not (it expired).
+    plant_access_token(mailbox, identity.issue_access_token(mailbox.email_address, enabled_microsoft.client_id,
+                                                            lifetime=-600))
+    before = identity.count("token", "refresh_token")
+    client.force_login(mailbox.owner)
+
+    response = client.get(reverse("mail:original", args=[email.pk]))
+
+    assert response.status_code == 200, response.content.decode()[:2000]
+    assert [response.content] == [raw for raw, _flags in raw_inbox(mail_settings, mailbox.email_address)]
+    assert identity.count("token", "refresh_token") == before + 1
+    assert "filename*=UTF-8''%C3%9Cber%20den%20Vertrag.eml" in response["Content-Disposition"]
