@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -181,6 +181,11 @@ def email_original(request: HttpRequest, email_id: int) -> HttpResponseBase:
     """The message as its mail server keeps it, downloaded as a .eml file (fetched read-only: it
     is not marked read by this). Another user's id is 404, like the message page."""
     email = get_object_or_404(queries.visible_emails(request.user).select_related("mailbox"), pk=email_id)
+    if "Sec-Fetch-Dest" in request.headers and not opened_by_reader(request):
+        # An image or a style of a message (or another site) asking: each would make the server
+        # fetch a whole message from the mail server. Only the reader's own click does.
+        return HttpResponseForbidden("Download the original from the message's page.",
+                                     content_type="text/plain; charset=utf-8")
     try:
         raw = original_bytes(email)
     except OriginalUnavailable as exc:

@@ -6,6 +6,8 @@
 - imap.py: `ImapSession` (list folders, STATUS, SEARCH, fetch, store flags, APPEND) and the small
   calls `check_login`, `list_folders`, `append_message`; imap_wire.py reads the connection within
   limits, imap_parse.py parses the answers (pure), tls_stream.py reads TLS in large socket reads.
+- imap_original.py: one message's original bytes (`fetch_original` on a session, `original_message`
+  with a login), read-only and under the UIDVALIDITY the sync recorded.
 - smtp.py: `check_login` and `send`.
 - failures.py: what failed, in our own words, for servers whose words must not be shown.
 

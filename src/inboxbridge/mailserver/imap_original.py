@@ -34,6 +34,8 @@ def fetch_original(session: ImapSession, folder: str, uid: int, *, uidvalidity: 
     if not 0 < uid <= _MAX_UID:
         raise MessageGone(f"{uid} is not a UID.")
     current = examine(session, folder)
+    if current is None:
+        raise ImapError(f"EXAMINE {folder}: the server sent no UIDVALIDITY, so no UID can be trusted.")
     if current != uidvalidity:
         raise MessageGone(f"The UIDs of {folder} were renumbered by the server (UIDVALIDITY {current}).")
     for message in session.fetch_messages([uid]):

@@ -15,22 +15,18 @@ from tests.factories import make_mailbox
 
 from inboxbridge.autoresponse.tests.helpers import sync
 from inboxbridge.mail.models import Email
-from inboxbridge.mail.tests.helpers import expunge_all, raw_inbox
-from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.mail.tests.helpers import READER_NAVIGATION, expunge_all, message, raw_inbox, store
+from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.sending.tests.helpers import plant_access_token
 from inboxbridge.sync.tests.helpers import select_folders
 
-pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _stack_settings(settings: Any, mail_stack: Any, identity: Any) -> None:
-    settings.CA_BUNDLE = str(identity.ca_file)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def nora(mail_stack: Any, django_user_model: Any, client: Any) -> Mailbox:
+def nora(mail_stack: Any, identity: Any, settings: Any, django_user_model: Any, client: Any) -> Mailbox:
     """Nora's own mailbox (account type Other) on the stack, INBOX synced; she is signed in."""
+    settings.CA_BUNDLE = str(identity.ca_file)
     user = django_user_model.objects.create_user("nora", "nora@example.test", "nora-password-1")
     address = f"nora-{uuid.uuid4().hex[:6]}@{mail_stack.domain}"
     password = mail_stack.add_user(address)
@@ -55,6 +51,7 @@ def delivered_and_synced(mail_stack: Any, mailbox: Mailbox, subject: str = "Cont
     return Email.objects.get(mailbox=mailbox, message_id=message["Message-ID"].strip("<>"))
 
 
+@pytest.mark.mailserver
 def test_the_download_is_the_original_byte_for_byte_and_leaves_it_unread_on_the_server(mail_stack, nora, client):
     email = delivered_and_synced(mail_stack, nora)
     page = client.get(reverse("mail:detail", args=[email.pk]))
@@ -73,6 +70,7 @@ def test_the_download_is_the_original_byte_for_byte_and_leaves_it_unread_on_the_
     assert "\\Seen" not in flags
 
 
+@pytest.mark.mailserver
 def test_a_message_deleted_on_the_server_says_it_is_not_there_any_more(mail_stack, nora, client):
     email = delivered_and_synced(mail_stack, nora)
     expunge_all(mail_stack, nora.email_address)
@@ -85,6 +83,7 @@ def test_a_message_deleted_on_the_server_says_it_is_not_there_any_more(mail_stac
     assert reverse("mail:detail", args=[email.pk]) in text
 
 
+@pytest.mark.mailserver
 def test_a_server_that_cannot_be_reached_is_named_without_the_password(mail_stack, nora, client):
     email = delivered_and_synced(mail_stack, nora)
     Mailbox.objects.filter(pk=nora.pk).update(imap_port=1)  # nothing listens there
@@ -97,6 +96,7 @@ def test_a_server_that_cannot_be_reached_is_named_without_the_password(mail_stac
     assert nora.password not in text
 
 
+@pytest.mark.mailserver
 def test_another_users_message_is_404(mail_stack, nora, client, django_user_model):
     email = delivered_and_synced(mail_stack, nora)
     other = django_user_model.objects.create_user("oscar", "oscar@example.test", "oscar-password-1")
@@ -107,6 +107,7 @@ def test_another_users_message_is_404(mail_stack, nora, client, django_user_mode
     assert client.get(reverse("mail:original", args=[email.pk + 1000])).status_code == 404
 
 
+@pytest.mark.mailserver
 def test_an_office365_token_the_server_refuses_is_refreshed_once(connect_office365_mailbox, mail_settings, identity,
                                                                   enabled_microsoft, client):
     mailbox = connect_office365_mailbox()
@@ -124,3 +125,21 @@ def test_an_office365_token_the_server_refuses_is_refreshed_once(connect_office3
     assert [response.content] == [raw for raw, _flags in raw_inbox(mail_settings, mailbox.email_address)]
     assert identity.count("token", "refresh_token") == before + 1
     assert "filename*=UTF-8''%C3%9Cber%20den%20Vertrag.eml" in response["Content-Disposition"]
+
+
+def test_a_message_s_images_or_another_site_cannot_make_the_server_fetch_originals(client, django_user_model):
+    user = django_user_model.objects.create_user("pia", "pia@example.test", "pia-password-1")
+    mailbox = make_mailbox(user)
+    email = store(mailbox, message("Big one"))
+    Folder.objects.filter(mailbox=mailbox).update(uidvalidity=7)  # as a sync records it
+    client.force_login(user)
+    url = reverse("mail:original", args=[email.pk])
+    as_image = {"HTTP_SEC_FETCH_DEST": "image", "HTTP_SEC_FETCH_MODE": "no-cors", "HTTP_SEC_FETCH_SITE": "same-origin"}
+    from_elsewhere = {**READER_NAVIGATION, "HTTP_SEC_FETCH_SITE": "cross-site"}
+
+    for headers in (as_image, from_elsewhere):
+        response = client.get(url, **headers)
+        assert response.status_code == 403 and b"from the message's page" in response.content
+    # The reader's own click goes to the mail server (which, for this made-up mailbox, is nowhere).
+    reader = client.get(url, **READER_NAVIGATION)
+    assert reader.status_code == 502 and "imap.invalid" in reader.content.decode()

@@ -1,6 +1,7 @@
 """A message's original bytes from real Dovecot: byte for byte what the server keeps, read without
 marking it \\Seen, and a clear "gone" when its UID, its folder or the folder's UIDVALIDITY is not
-what the sync recorded."""
+what the sync recorded. From a hostile server, an original announced over the size limit is never
+read."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ import pytest
 from inboxbridge.mailserver.imap import ImapSession
 from inboxbridge.mailserver.imap_original import MessageGone, MessageTooLarge, fetch_original, original_message
 from inboxbridge.mailserver.login import ServerLogin
-
-pytestmark = pytest.mark.mailserver
+from inboxbridge.mailserver.tests.fake_imap import FakeImapServer, Login, flood, message
 
 
 @pytest.fixture
@@ -58,6 +58,7 @@ def flags_now(mail_stack: Any, address: str, uid: int) -> str:
     return re.search(rb"FLAGS \(([^)]*)\)", data[0])[1].decode()  # type: ignore[index]
 
 
+@pytest.mark.mailserver
 def test_the_original_is_byte_equal_to_what_dovecot_keeps_and_stays_unread(mail_stack, account):
     address, login = account
     uidvalidity, uid, raw, flags = delivered(mail_stack, address)
@@ -68,6 +69,7 @@ def test_the_original_is_byte_equal_to_what_dovecot_keeps_and_stays_unread(mail_
     assert "\\Seen" not in flags_now(mail_stack, address, uid)
 
 
+@pytest.mark.mailserver
 def test_a_message_the_server_no_longer_has_under_that_uid_folder_or_uidvalidity_is_gone(mail_stack, account):
     address, login = account
     uidvalidity, uid, _raw, _flags = delivered(mail_stack, address)
@@ -83,6 +85,7 @@ def test_a_message_the_server_no_longer_has_under_that_uid_folder_or_uidvalidity
         assert login.secret not in caught.value.message, case
 
 
+@pytest.mark.mailserver
 def test_a_message_over_the_size_limit_is_refused_without_reading_it(mail_stack, account):
     address, login = account
     uidvalidity, uid, raw, _flags = delivered(mail_stack, address)
@@ -90,3 +93,23 @@ def test_a_message_over_the_size_limit_is_refused_without_reading_it(mail_stack,
         fetch_original(session, "INBOX", uid, uidvalidity=uidvalidity)
     assert "over the limit of 1,000 bytes" in caught.value.message
     assert len(raw) > 1000
+
+
+def test_a_server_announcing_a_huge_original_is_hung_up_on_without_reading_it(settings):
+    settings.IMAP_MAX_LITERAL_BYTES = 1024 * 1024
+    huge = 99_999_999_999
+    hostile = flood(b"* 1 FETCH (UID 4 FLAGS () RFC822.SIZE %d BODY[]<0> {%d}\r\n" % (huge, huge))
+    with FakeImapServer({4: b""}, hostile_fetch={4: hostile}) as server:
+        with pytest.raises(MessageTooLarge) as caught:
+            original_message(Login("localhost", server.port, "none"), "INBOX", 4, uidvalidity=7)
+        assert "over the limit of 1.0 MB" in caught.value.message
+        assert b"EXAMINE" in b"".join(server.ended(0).commands)
+        assert server.ended(0).hung_up and server.ended(0).sent < 16 * 1024 * 1024
+
+
+def test_an_honest_fake_server_gives_the_message_and_was_asked_read_only():
+    original = message("Minutes")
+    with FakeImapServer({4: original}) as server:
+        assert original_message(Login("localhost", server.port, "none"), "INBOX", 4, uidvalidity=7) == original
+        commands = b"".join(server.ended(0).commands)
+    assert b'EXAMINE "INBOX"' in commands and b"SELECT" not in commands and b"BODY.PEEK[]" in commands
