@@ -133,7 +133,7 @@ class ThreadOut(Schema):
 
 
 # At least one recipient, in To, Cc or Bcc.
-_SOME_RECIPIENT: JsonDict = {"anyOf": [{"required": [name], "properties": {name: {"minItems": 1}}}
+_SOME_RECIPIENT: JsonDict = {"anyOf": [{"required": [name], "properties": {name: {"type": "array", "minItems": 1}}}
                              for name in ("to", "cc", "bcc")]}
 
 

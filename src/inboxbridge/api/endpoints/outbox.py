@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from email.utils import formataddr
 from typing import Any
 
+import pydantic
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from ninja import Field, Query, Router, Schema, Status
 
 from inboxbridge.api import actions, auth
@@ -22,6 +26,7 @@ from inboxbridge.mailboxes.queries import visible_mailboxes
 from inboxbridge.sending import actions as sending_actions
 from inboxbridge.sending import queries
 from inboxbridge.sending.addresses import MAX_RECIPIENTS, parse_addresses
+from inboxbridge.sending.mime import Part
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.tasks import dispatch_on_commit
 
@@ -29,6 +34,7 @@ router = Router(tags=["outbox"])
 
 # RFC 9110 token characters and a few more; what Stripe and the IETF draft accept in practice.
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 MAX_PAGE = 100
 
 
@@ -76,17 +82,65 @@ def send(request: HttpRequest, response: HttpResponse, payload: SendIn) -> Statu
     `Idempotency-Key` header (any unique string, e.g. a UUID) to make retries safe: the same key
     with the same request answers with the first message (and `Idempotent-Replayed: true`) for a
     day; with another request it is refused (422)."""
+    return _queue(request, response, _draft(request, payload), hashlib.sha256(request.body).hexdigest())
+
+
+# The document says what `message` holds (ninja alone would call it any string).
+MULTIPART_BODY = {"required": True, "content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["message"], "properties": {
+        "message": {"$ref": "#/components/schemas/SendIn"},
+        "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}}}},
+    "encoding": {"message": {"contentType": "application/json"}}}}}
+
+
+@router.post("/outbox/with-attachments", response=answers(409, 413, 415, ok_202=OutboxOut), auth=auth.SEND,
+             summary="Send a message with attachments", openapi_extra={"requestBody": MULTIPART_BODY})
+def send_with_attachments(request: HttpRequest, response: HttpResponse) -> Status[dict[str, Any]]:
+    """multipart/form-data: `message` holds the JSON of POST /outbox, each `attachments` part one
+    file (its file name and content type go with it). The files together may come to
+    INBOXBRIDGE_SEND_MAX_BYTES (413 past it). Idempotency-Key as for POST /outbox."""
+    # Read here, not as ninja parameters: the document describes the parts (MULTIPART_BODY).
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        raise ApiProblem(415, "Send multipart/form-data: the message as JSON in `message`, each file in `attachments`.")
+    message = request.POST.get("message", "")
+    attachments = request.FILES.getlist("attachments")
+    try:
+        payload = SendIn.model_validate_json(message)
+    except pydantic.ValidationError as exc:
+        errors = [{"field": ".".join(["message", *(str(p) for p in e["loc"])]), "location": "form",
+                   "message": e["msg"]} for e in exc.errors()]
+        raise ApiProblem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), type_=VALIDATION,
+                         errors=errors) from None
+    total = sum(upload.size or 0 for upload in attachments)
+    if total > settings.SEND_MAX_BYTES:
+        raise ApiProblem(413, f"The files come to {filesizeformat(total)}; a message may carry at most "
+                              f"{filesizeformat(settings.SEND_MAX_BYTES)} of files (mail servers refuse bigger "
+                              "messages).")
+    parts = [Part(upload.name or "attachment", _content_type(upload.content_type), upload.read())
+             for upload in attachments]
+    fingerprint = hashlib.sha256(message.encode())
+    for part in parts:
+        fingerprint.update(f"\0{part.filename}\0{part.content_type}\0".encode() + hashlib.sha256(part.data).digest())
+    draft = replace(_draft(request, payload), attachments=parts)
+    return _queue(request, response, draft, fingerprint.hexdigest())
+
+
+def _content_type(declared: str | None) -> str:
+    kind = (declared or "").split(";", 1)[0].strip().lower()
+    return kind if _MEDIA_TYPE.fullmatch(kind) else "application/octet-stream"
+
+
+def _queue(request: HttpRequest, response: HttpResponse, draft: sending_actions.Draft,
+           fingerprint: str) -> Status[dict[str, Any]]:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not _KEY.fullmatch(key):
         raise invalid("Idempotency-Key", "1 to 255 visible ASCII characters.", location="header")
-    draft = _draft(request, payload)
     if key is None:
         message = sending_actions.queue_message(request.user, draft)  # type: ignore[arg-type]
         dispatch_on_commit(message.pk)
         return Status(202, convert.outgoing(message))
     try:
-        queued = actions.queue_once(request.user, draft, key=key,  # type: ignore[arg-type]
-                                    request_sha256=hashlib.sha256(request.body).hexdigest())
+        queued = actions.queue_once(request.user, draft, key=key, request_sha256=fingerprint)  # type: ignore[arg-type]
     except actions.KeyReused:
         raise ApiProblem(422, "This Idempotency-Key was used for a different request: use a new key for a new "
                               "message.", type_=VALIDATION,

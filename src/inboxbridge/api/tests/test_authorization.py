@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from inboxbridge.accounts.models import AuditEvent
@@ -34,6 +35,7 @@ class Operation:
     body: Callable[[Objects], dict[str, Any]] | None = None
     # Who besides the readers of the object is refused, and how (Sync now: only owners and administrators).
     member_status: int | None = None
+    multipart: bool = False  # the body goes as multipart/form-data, its JSON in the part `message`
 
 
 OPERATIONS = [
@@ -52,6 +54,8 @@ OPERATIONS = [
     Operation("cancel", "post", lambda o: f"/outbox/{o.outgoing.pk}/cancel", "mail:send"),
     Operation("send", "post", lambda o: "/outbox", "mail:send", ok=202,
               body=lambda o: {"from_mailbox": o.mailbox.pk, "to": [{"address": "dana@example.test"}]}),
+    Operation("send with attachments", "post", lambda o: "/outbox/with-attachments", "mail:send", ok=202,
+              body=lambda o: {"from_mailbox": o.mailbox.pk, "to": [{"address": "dana@example.test"}]}, multipart=True),
 ]
 LISTS = [
     Operation("mailboxes", "get", lambda o: "/mailboxes", "mail:read"),
@@ -64,6 +68,8 @@ EVERY = [*OPERATIONS, *LISTS]
 def call(client: Any, op: Operation, objects: Objects, token: str | None) -> Any:
     body = op.body(objects) if op.body else None
     kwargs: dict[str, Any] = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
+    if op.multipart:
+        kwargs = {"data": {"message": json.dumps(body), "attachments": [SimpleUploadedFile("a.txt", b"a")]}}
     return getattr(client, op.method)(API + op.path(objects), **kwargs, **bearer(token))
 
 
@@ -71,7 +77,7 @@ def expected(op: Operation, subject: str, target: str) -> int:
     """Who reads what: Alice her own mailbox; Carol (authorized) and the administrator the system
     mailbox; outbox messages only their author (Carol wrote the system mailbox's)."""
     readers = {"own": {"alice"}, "system": {"carol", "admin"}}[target]
-    if op.path(_Probe()).startswith("/outbox/"):
+    if op.path(_Probe()).startswith("/outbox/1"):  # an outbox message: only its author
         readers = {"own": {"alice"}, "system": {"carol"}}[target]
     if subject not in readers:
         return 404

@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -185,3 +186,25 @@ def test_last_use_is_noted_at_most_once_a_minute(client, world: World, alice_tok
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
     get(client, "/mailboxes", alice_token)
     assert ApiToken.objects.get(pk=token.pk).last_used_at > first
+
+
+def test_a_message_with_attachments_is_sent_as_multipart(client, world: World, alice_token: str, settings):
+    message_json = json.dumps({"from_mailbox": world.own.mailbox.pk, "to": [{"address": "dana@example.test"}],
+                               "subject": "Contract", "text": "Attached."})
+    answer = client.post(f"{API}/outbox/with-attachments", {
+        "message": message_json,
+        "attachments": [SimpleUploadedFile("contract.pdf", b"%PDF-1.7 contract", content_type="application/pdf"),
+                        SimpleUploadedFile("notes.txt", b"notes", content_type="text/plain; charset=utf-8")],
+    }, **bearer(alice_token))
+    assert answer.status_code == 202, answer.content
+    queued = OutgoingMessage.objects.get(pk=answer.json()["id"])
+    parsed = email.message_from_bytes(bytes(queued.mime), policy=email.policy.default)
+    files = {part.get_filename(): (part.get_content_type(), part.get_content()) for part in parsed.iter_attachments()}
+    assert files == {"contract.pdf": ("application/pdf", b"%PDF-1.7 contract"), "notes.txt": ("text/plain", "notes")}
+
+    refused = client.post(f"{API}/outbox/with-attachments", {"message": json.dumps({"to": []})}, **bearer(alice_token))
+    assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == ["message.from_mailbox"]
+    settings.SEND_MAX_BYTES = 10
+    too_big = client.post(f"{API}/outbox/with-attachments", {
+        "message": message_json, "attachments": [SimpleUploadedFile("big.bin", b"x" * 11)]}, **bearer(alice_token))
+    assert too_big.status_code == 413 and "at most 10" in too_big.json()["detail"]
