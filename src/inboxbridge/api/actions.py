@@ -80,7 +80,8 @@ def queue_once(author: User, draft: Draft, *, key: str, request_sha256: str) -> 
     requests racing with one key end with one message (the unique constraint decides)."""
     try:
         with transaction.atomic():
-            IdempotentSend.objects.filter(user=author, key=key, created_at__lt=queries.idempotency_cutoff()).delete()
+            # Keys past the remembered window are forgotten (this user's, by the created_at index).
+            IdempotentSend.objects.filter(user=author, created_at__lt=queries.idempotency_cutoff()).delete()
             earlier = queries.remembered_send(author, key)
             if earlier is not None:
                 return _replay(earlier, request_sha256)

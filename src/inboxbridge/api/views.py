@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,7 +29,7 @@ def token_list(request: AuthenticatedRequest) -> HttpResponse:
         form = TokenForm(request.user)
     # The new token is in this one answer only (never_cache): no redirect, no session, no log.
     return render(request, "api/tokens.html", {
-        "form": form, "created": created, "tokens": queries.tokens_shown_to(request.user),
+        "form": form, "created": created, "tokens": queries.tokens_shown_to(request.user), "now": timezone.now(),
     }, status=400 if form.errors else 200)
 
 
