@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "axes",  # before accounts: its sign-in receivers run first, so ours see whether it locked
     "inboxbridge.accounts",
     "inboxbridge.configuration",
+    "inboxbridge.events",
     "inboxbridge.microsoft",
     "inboxbridge.mailboxes",
     "inboxbridge.mail",
@@ -137,6 +138,7 @@ INSTALLED_APPS = [
     "inboxbridge.signin",
     "inboxbridge.autoresponse",
     "inboxbridge.notifications",
+    "inboxbridge.webhooks",
     "inboxbridge.api",
     "ninja",  # its Swagger UI files, served from here (no CDN)
 ]
@@ -269,6 +271,17 @@ OTHER_ACCOUNTS_ALLOWED_HOSTS = env_str("INBOXBRIDGE_OTHER_ACCOUNTS_ALLOWED_HOSTS
 ALLOW_PRIVATE_MAIL_HOSTS = env_bool("INBOXBRIDGE_ALLOW_PRIVATE_MAIL_HOSTS")
 MAIL_CHECK_TIMEOUT = env_int("INBOXBRIDGE_MAIL_CHECK_TIMEOUT", 10)
 MAIL_CHECKS_PER_10_MINUTES = env_int("INBOXBRIDGE_MAIL_CHECK_LIMIT", 5)
+
+# --- Webhooks (docs/webhooks.md) ------------------------------------------------------------------
+# Endpoints on loopback, private or link-local addresses are refused unless this is set.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("INBOXBRIDGE_WEBHOOKS_ALLOW_PRIVATE")
+WEBHOOK_TIMEOUT_SECONDS = env_int("INBOXBRIDGE_WEBHOOK_TIMEOUT", 10, minimum=1)
+# A delivery is retried (30 s, doubling, at most an hour apart) for this long, then given up.
+WEBHOOK_RETRY_HOURS = env_int("INBOXBRIDGE_WEBHOOK_RETRY_HOURS", 24, minimum=1)
+# After a rotation, deliveries are signed with the old secret too for this long.
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("INBOXBRIDGE_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
+# Events (and their delivery log) are deleted after this many days.
+EVENT_RETENTION_DAYS = env_int("INBOXBRIDGE_EVENT_RETENTION_DAYS", 7, minimum=2)
 
 # --- Sending -------------------------------------------------------------------------------------
 # The files one message may carry (attachments and inline images together, before encoding).

@@ -28,5 +28,6 @@ urlpatterns = [
     path("mail/", include("inboxbridge.mail.urls")),
     path("", include("inboxbridge.jobs.urls")),
     path("", include("inboxbridge.api.urls")),
+    path("", include("inboxbridge.webhooks.urls")),
     path("api/v1/", api.urls),
 ]

@@ -14,6 +14,8 @@ from inboxbridge.accounts.actions import record_audit_event
 from inboxbridge.autoresponse.models import Answer, Rule
 from inboxbridge.autoresponse.queries import latest_email_id
 from inboxbridge.autoresponse.rules import Pair
+from inboxbridge.events.actions import record_event
+from inboxbridge.events.models import EventType
 from inboxbridge.mail.models import Email
 from inboxbridge.sending.actions import Draft, queue_message
 from inboxbridge.sending.models import OutgoingMessage
@@ -108,6 +110,9 @@ def answer_email(rule: Rule, email: Email, reply: Reply) -> OutgoingMessage | No
                 answered_at=timezone.now(), original_subject=email.subject, outgoing=message,
                 message_id=message.message_id,
             )
+            record_event(EventType.AUTORESPONSE_SENT, rule.mailbox_id, {
+                "rule_id": rule.pk, "email_id": email.pk, "outgoing_id": message.pk, "recipient": reply.recipient[1],
+                "subject": reply.subject[:1000]})
     except IntegrityError:
         return None  # another run answered first; this one's outbox message was rolled back with it
     return message

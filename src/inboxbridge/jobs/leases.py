@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from inboxbridge.events.actions import record_event
+from inboxbridge.events.models import EventType
 from inboxbridge.jobs import policy
 from inboxbridge.jobs.actions import soft_transaction
 from inboxbridge.jobs.models import SyncRun
@@ -151,7 +153,9 @@ def release(lease: Lease, outcome: policy.Outcome, counts: RunCounts) -> bool:
     """Give the mailbox back with its next due time, and close the run record. False when the
     lease had been lost (another worker's schedule is then left alone)."""
     finished = timezone.now()
-    with soft_transaction():
+    # A failure records an event (mailbox.sync_failed) that must survive a crash: a durable commit,
+    # which costs nothing that matters on the rare failed run.
+    with transaction.atomic() if outcome.failed else soft_transaction():
         # Only a failure needs the count of failures before it (the backoff grows with it).
         before = 0
         if outcome.failed:
@@ -171,6 +175,10 @@ def release(lease: Lease, outcome: policy.Outcome, counts: RunCounts) -> bool:
         )
         if released:
             _finish_run(lease, finished, outcome.label, outcome.error, counts)
+            if outcome.failed:
+                # With the failure count it raised, in the same transaction (the webhooks' outbox).
+                record_event(EventType.MAILBOX_SYNC_FAILED, lease.mailbox_id,
+                             {"error": outcome.error[:500], "failure_count": failures})
         else:
             _finish_run(lease, finished, "lease_lost", "lease lost", counts)
     return bool(released)

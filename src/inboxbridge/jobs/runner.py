@@ -25,6 +25,7 @@ from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.microsoft.config import office365_enabled
 from inboxbridge.sync import engine
 from inboxbridge.sync.engine import SyncResult
+from inboxbridge.webhooks.tasks import deliver_on_commit
 
 Progress = Callable[[int, int], None]
 
@@ -105,6 +106,8 @@ def run_sync(mailbox_id: int, *, manual: bool = False, time_budget: float | None
     if not leases.release(lease, outcome, counts):
         logger.warning("Mailbox %s: lease expired before the sync ended", mailbox_id)
         return RunSummary(mailbox_id, ran=True, outcome="lease_lost", fetched=counts.fetched)
+    if counts.fetched or counts.updated or counts.deleted or outcome.failed:
+        deliver_on_commit()  # the events this run recorded, to the webhooks
     if awaiting_answers(mailbox_id):
         # New mail for the mailbox's autoresponse rules (or mail a lost task left): answer it.
         answer_on_commit(mailbox_id)

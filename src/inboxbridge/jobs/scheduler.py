@@ -17,6 +17,7 @@ from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.microsoft.config import office365_enabled
 from inboxbridge.notifications.tasks import scan_for_notifications
 from inboxbridge.sending.tasks import enqueue_due_outgoing_messages
+from inboxbridge.webhooks.tasks import enqueue_if_waiting, prune_old_events
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ def tick(*, max_mailboxes: int | None = None) -> TickResult:
     # Notifications: new incidents, and emails whose task was lost or whose retry is due.
     if actions.claim_periodic("notifications", settings.NOTIFICATIONS_INTERVAL_SECONDS):
         scan_for_notifications.enqueue()
+    # Webhooks: events waiting for fan-out, deliveries whose retry is due (or left by a dead worker).
+    if actions.claim_periodic("webhooks", settings.SCHEDULER_TICK_SECONDS):
+        enqueue_if_waiting()
+    if actions.claim_periodic("events-prune", settings.HOUSEKEEPING_INTERVAL_SECONDS):
+        prune_old_events.enqueue()
     ran_housekeeping = actions.claim_periodic("housekeeping", settings.HOUSEKEEPING_INTERVAL_SECONDS)
     if ran_housekeeping:
         tasks.housekeeping.enqueue()

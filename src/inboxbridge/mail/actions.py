@@ -9,6 +9,8 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.db.models.functions import Greatest
 
+from inboxbridge.events.actions import record_events
+from inboxbridge.events.models import EventType
 from inboxbridge.mail.models import Email, Placement
 from inboxbridge.mailboxes.models import Folder
 
@@ -29,16 +31,21 @@ def _set_flag(email_ids: Iterable[int], field: str, value: bool) -> list[int]:
     # flags_pending tells the sync to keep our state until the push has happened, so a sync
     # running meanwhile does not undo the reader's click.
     with transaction.atomic():
-        changed = list(
+        rows = list(
             Email.objects.select_for_update()
             .filter(id__in=list(email_ids))
             .exclude(**{field: value})
-            .values_list("id", flat=True)
+            .values_list("id", "mailbox_id", "is_seen", "is_flagged")
         )
+        changed = [pk for pk, *_rest in rows]
         if changed:
             Email.objects.filter(id__in=changed).update(**{field: value, "flags_pending": True})
             if field == "is_seen":
                 _shift_unread_counts(changed, -1 if value else 1)
+            record_events(EventType.MESSAGE_UPDATED, (
+                (mailbox_id, {"email_id": pk, "is_seen": value if field == "is_seen" else seen,
+                              "is_flagged": value if field == "is_flagged" else flagged, "by": "user"})
+                for pk, mailbox_id, seen, flagged in rows))
     return changed
 
 

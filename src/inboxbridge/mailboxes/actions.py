@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from inboxbridge.accounts.actions import record_audit_event
 from inboxbridge.configuration.actions import save_options
+from inboxbridge.events.actions import record_event
+from inboxbridge.events.models import EventType
 from inboxbridge.mailboxes import messages, options
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.queries import SERVER_CHECK, connected_already
@@ -58,6 +60,7 @@ def _store_sign_in(mailbox: Mailbox, actor: User, identity: SignedInIdentity, to
                    fingerprint: str) -> None:
     """Keep who signed in at Microsoft (the mailbox's own account, or a shared mailbox's delegate)
     and their tokens, and let the mailbox sync again at once."""
+    reconnected = mailbox.pk is not None
     mailbox.ms_oid, mailbox.ms_tid, mailbox.ms_home_account_id = identity.oid, identity.tid, identity.home_account_id
     mailbox.token_cache, mailbox.token_fingerprint = token_cache, fingerprint
     mailbox.signed_in_as, mailbox.connected_by = identity.username, actor
@@ -68,6 +71,13 @@ def _store_sign_in(mailbox: Mailbox, actor: User, identity: SignedInIdentity, to
     mailbox.failure_count = 0
     mailbox.next_sync_at = timezone.now()
     mailbox.save()
+    if reconnected:
+        _record_reconnected(mailbox, identity.username)
+
+
+def _record_reconnected(mailbox: Mailbox, signed_in_as: str = "") -> None:
+    record_event(EventType.MAILBOX_RECONNECTED, mailbox.pk,
+                 {"email_address": mailbox.email_address, "signed_in_as": signed_in_as})
 
 
 @transaction.atomic
@@ -121,6 +131,7 @@ def save_other_account(user: User, mailbox: Mailbox | None = None, **fields: obj
                                                           account_type=Mailbox.AccountType.OTHER)
     _refuse_duplicate(user, str(fields.get("email_address", "")), exclude_pk=mailbox.pk if mailbox else None)
     mailbox = mailbox or Mailbox(owner=user, account_type=Mailbox.AccountType.OTHER)
+    waited = mailbox.needs_reconnect
     for name, value in fields.items():
         if name == "password" and not value:
             continue  # empty means keep the stored password
@@ -128,6 +139,8 @@ def save_other_account(user: User, mailbox: Mailbox | None = None, **fields: obj
     mailbox.needs_reconnect, mailbox.reconnect_reason, mailbox.sync_enabled = False, "", True
     mailbox.next_sync_at = timezone.now()
     mailbox.save()
+    if waited:
+        _record_reconnected(mailbox)
     record_audit_event(user, "mailbox.configured", mailbox.email_address, account_type="other")
     return Saved(mailbox)
 
@@ -150,6 +163,8 @@ def require_reconnect(mailbox: Mailbox, reason: str) -> None:
     if updated:
         logger.warning("Mailbox %s needs the owner to reconnect: %s", mailbox.pk, reason)
         record_audit_event(None, "mailbox.reconnect_required", mailbox.email_address, reason=reason)
+        record_event(EventType.MAILBOX_AUTH_FAILED, mailbox.pk,
+                     {"email_address": mailbox.email_address, "reason": reason[:500]})
 
 
 def _retire(mailbox: Mailbox, *, delete_mail: bool) -> int | None:
@@ -273,9 +288,12 @@ def save_system_other_account(actor: User, mailbox: Mailbox, **fields: object) -
         if name == "password" and not value:
             continue
         setattr(locked, name, value)
+    waited = locked.needs_reconnect
     locked.needs_reconnect, locked.reconnect_reason, locked.sync_enabled = False, "", True
     locked.next_sync_at = timezone.now()
     locked.save()
+    if waited:
+        _record_reconnected(locked)
     record_audit_event(actor, "system_mailbox.configured", locked.email_address, account_type="other")
     return locked
 

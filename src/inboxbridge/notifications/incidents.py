@@ -7,6 +7,7 @@ An incident has a key that stays the same while it lasts and changes when it hap
 - a system mailbox alert: `MailboxAlert.incident_key` (the same rule);
 - a message that could not be sent: its id and the moment of its last attempt (a Retry that fails
   again is a new incident);
+- a failing webhook endpoint: its id and the moment it was marked failing;
 - the Microsoft credential: the certificate's SHA-256 thumbprint, expiry and whether it has expired
   or expires soon; a client secret Microsoft reported expired: the credentials' fingerprint.
 """
@@ -31,6 +32,7 @@ from inboxbridge.microsoft.config import load_config
 from inboxbridge.microsoft.context_processors import credential_alert
 from inboxbridge.notifications.models import Kind
 from inboxbridge.sending.models import OutgoingMessage
+from inboxbridge.webhooks.queries import failing_endpoints
 
 # A message that failed before this is not announced any more (e.g. the first run after an upgrade).
 FAILED_MESSAGE_LOOKBACK = timedelta(days=3)
@@ -53,6 +55,7 @@ def current_incidents() -> Iterator[Incident]:
     yield from failed_messages()
     yield from credential_expiry()
     yield from system_mailbox_alerts()
+    yield from failing_webhooks()
 
 
 def _began(mailbox: Mailbox) -> str:
@@ -146,3 +149,23 @@ def system_mailbox_alerts() -> Iterator[Incident]:
                 f"{worded.problem} {worded.advice}", worded.url,
             )
 
+
+
+def failing_webhooks() -> Iterator[Incident]:
+    """An endpoint that gave up on a delivery after a day of retries: the administrators are told,
+    and the user whose endpoint it is."""
+    admins = list(get_user_model().objects.filter(is_staff=True, is_active=True).order_by("pk"))
+    for endpoint in failing_endpoints():
+        assert endpoint.failing_since is not None  # by the query
+        key = f"{endpoint.pk}:{endpoint.failing_since.isoformat()}"
+        text = (f"The webhook endpoint {endpoint.url} did not accept an event for a day and that event was "
+                f"given up: {endpoint.last_error.rstrip('.')}. Later events are still tried; Resend the given-up "
+                "ones from the endpoint's delivery log once the receiver works again.")
+        owner = endpoint.owner
+        people = [*admins, *([owner] if owner is not None and owner.is_active and owner not in admins else [])]
+        for person in people:
+            url = reverse("system-webhooks:endpoint" if owner is None else "webhooks:endpoint", args=[endpoint.pk])
+            if owner is not None and person != owner:
+                url = ""  # an administrator cannot open a user's endpoint page
+            yield Incident(person, Kind.WEBHOOK_FAILING, key, f"Webhook endpoint {endpoint.url[:150]} is failing",
+                           text, url)

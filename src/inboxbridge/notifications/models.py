@@ -13,6 +13,7 @@ class Kind(models.TextChoices):
     SEND_FAILED = "send_failed", "A message I wrote could not be sent"
     CREDENTIAL_EXPIRY = "credential_expiry", "The Microsoft client secret or certificate expires (administrators)"
     SYSTEM_MAILBOX_ALERT = "system_mailbox_alert", "A system mailbox I receive alerts for needs attention"
+    WEBHOOK_FAILING = "webhook_failing", "A webhook endpoint gave up delivering (administrators, and its owner)"
 
 
 class Notification(models.Model):

@@ -21,6 +21,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from inboxbridge.events.actions import record_event
+from inboxbridge.events.models import EventType
 from inboxbridge.lib.redact import redact
 from inboxbridge.mail.blobs import attachment_store
 from inboxbridge.mail.models import Blob, Email
@@ -183,12 +185,20 @@ def record_sent(message: OutgoingMessage) -> None:
     # Also from QUEUED: the claim may have run out during a slow send and the row been requeued;
     # the message did go, so it must not go again. And from CANCELLED, cancelled once requeued
     # like that: it went all the same, and the outbox says so.
-    OutgoingMessage.objects.filter(
+    sent = OutgoingMessage.objects.filter(
         pk=message.pk,
         state__in=[OutgoingMessage.State.SENDING, OutgoingMessage.State.QUEUED, OutgoingMessage.State.CANCELLED],
     ).update(state=OutgoingMessage.State.SENT, sent_at=now, claimed_until=None, task_due_at=None, last_error="",
              copy_due_at=now + COPY_GRACE)
     message.state, message.sent_at, message.last_error = OutgoingMessage.State.SENT, now, ""
+    if sent:
+        record_event(EventType.OUTBOX_SENT, message.mailbox_id,
+                     {**_outbox_payload(message), "sent_at": now.isoformat()})
+
+
+def _outbox_payload(message: OutgoingMessage) -> dict[str, Any]:
+    return {"outgoing_id": message.pk, "message_id": message.message_id, "subject": message.subject[:1000],
+            "to": list(message.to or [])}
 
 
 @transaction.atomic
@@ -202,10 +212,13 @@ def record_failure(
     if permanent or message.attempts >= MAX_ATTEMPTS:
         if not permanent:
             text = _safe(f"Gave up after {message.attempts} attempts. {error}")
-        OutgoingMessage.objects.filter(pk=message.pk, state=OutgoingMessage.State.SENDING).update(
+        failed = OutgoingMessage.objects.filter(pk=message.pk, state=OutgoingMessage.State.SENDING).update(
             state=OutgoingMessage.State.FAILED, last_error=text, claimed_until=None, task_due_at=None
         )
         message.state, message.last_error = OutgoingMessage.State.FAILED, text
+        if failed:
+            record_event(EventType.OUTBOX_FAILED, message.mailbox_id,
+                         {**_outbox_payload(message), "error": text[:500]})
         return None
     retry_at = now + (delay if delay is not None else retry_delay(message.attempts))
     OutgoingMessage.objects.filter(pk=message.pk, state=OutgoingMessage.State.SENDING).update(

@@ -17,6 +17,8 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 
+from inboxbridge.events.actions import record_events
+from inboxbridge.events.models import EventType
 from inboxbridge.mail.actions import count_unread
 from inboxbridge.mail.models import Attachment, Blob, Email, Placement, Thread
 from inboxbridge.mailboxes.models import Folder, Mailbox
@@ -117,9 +119,16 @@ def apply_flag_updates(updates: Mapping[int, tuple[bool, bool]]) -> int:
     with transaction.atomic():
         for (seen, flagged), ids in groups.items():
             for start in range(0, len(ids), 500):
-                changed += Email.objects.filter(pk__in=ids[start : start + 500], flags_pending=False).update(
+                rows = list(Email.objects.filter(pk__in=ids[start : start + 500], flags_pending=False)
+                            .exclude(is_seen=seen, is_flagged=flagged).values_list("pk", "mailbox_id"))
+                if not rows:
+                    continue
+                changed += Email.objects.filter(pk__in=[pk for pk, _mailbox in rows]).update(
                     is_seen=seen, is_flagged=flagged
                 )
+                record_events(EventType.MESSAGE_UPDATED, (
+                    (mailbox_id, {"email_id": pk, "is_seen": seen, "is_flagged": flagged, "by": "server"})
+                    for pk, mailbox_id in rows))
     return changed
 
 
@@ -159,7 +168,10 @@ def delete_orphans(email_ids: Iterable[int]) -> int:
     for start in range(0, len(ids), 500):
         with transaction.atomic():
             orphans = Email.objects.filter(pk__in=ids[start : start + 500], placements__isnull=True)
+            gone = list(orphans.values_list("pk", "mailbox_id", "message_id"))
             deleted += orphans.delete()[1].get(Email._meta.label, 0)
+            record_events(EventType.MESSAGE_DELETED, (
+                (mailbox_id, {"email_id": pk, "message_id": message_id}) for pk, mailbox_id, message_id in gone))
     return deleted
 
 
@@ -223,6 +235,8 @@ def _store_stub(mailbox_id: int, folder_id: int, item: Incoming, exc: BaseExcept
     )
     Placement.objects.bulk_create([Placement(email=email, folder_id=folder_id, uid=item.uid)],
                                   ignore_conflicts=True)
+    if created:
+        record_events(EventType.MESSAGE_NEW, [(mailbox_id, _new_message(email.pk, folder_id, item))])
     return int(created)
 
 
@@ -261,9 +275,23 @@ def _store(mailbox_id: int, folder_id: int, items: Sequence[Incoming]) -> int:
     insert_rows(Placement, ("email", "folder", "uid"), [(ids[key], folder_id, item.uid) for item, key in targets],
                 skip_conflicts_on=("folder", "uid"))
     _create_attachments(new_by_key, emails)
+    # In this transaction: the events exist exactly when the messages do (the webhooks' outbox).
+    record_events(EventType.MESSAGE_NEW, [(mailbox_id, _new_message(emails[key], folder_id, item))
+                                          for key, item in new_by_key.items()])
     if flag_fixes:
         apply_flag_updates(flag_fixes)
     return len(emails)
+
+
+def _new_message(email_id: int, folder_id: int, item: Incoming) -> dict[str, Any]:
+    """The payload of a message.new event: enough to decide whether to fetch the message."""
+    p = item.parsed
+    received = item.internaldate or p.date
+    return {
+        "email_id": email_id, "folder_id": folder_id, "uid": item.uid, "message_id": _safe(p.message_id),
+        "subject": _safe(p.subject)[:1000], "from": _safe(p.sender.address)[:320] if p.sender else "",
+        "received_at": received.isoformat() if received else None,
+    }
 
 
 EMAIL_COLUMNS = (
