@@ -95,12 +95,6 @@ def _servers(mailbox: Mailbox) -> tuple[object, ...]:
             mailbox.smtp_security or "starttls")
 
 
-# "Sync mail from", one choice for every kind of mailbox: all mail, the last N days, a date typed
-# below, and for a system mailbox the day it was set up (its default: a shared mailbox added today
-# does not pull in years of mail unless an administrator picks an earlier date or all mail).
-SYNC_ALL, SYNC_SETUP, SYNC_DATE = "all", "setup", "date"
-
-
 class SharedMailboxForm(forms.Form):
     """Email Configuration: a shared mailbox the user holds Full Access on."""
 
@@ -118,6 +112,12 @@ class SharedMailboxForm(forms.Form):
         if self.user is not None and connected_already(self.user, address):
             raise forms.ValidationError(already_connected(address))
         return address
+
+
+# "Sync mail from", one choice for every kind of mailbox: all mail, the last N days, a date typed
+# below, and for a system mailbox the day it was set up (its default: a shared mailbox added today
+# does not pull in years of mail unless an administrator picks an earlier date or all mail).
+SYNC_ALL, SYNC_SETUP, SYNC_DATE = "all", "setup", "date"
 
 
 class FolderSelectionForm(forms.Form):
