@@ -1,6 +1,7 @@
 """In Chromium: write with the editor, attach two files, watch the draft save itself, save it, reload,
-send; the recipient gets the HTML, its text alternative and both files intact. And a line break
-smuggled into each header field is refused with a message."""
+send; the recipient gets the HTML, its text alternative and both files intact. A message written
+from a system mailbox the writer may use goes out from its address. And a line break smuggled into
+each header field is refused with a message."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from tests.factories import make_mailbox
 
+from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sending import actions
 from inboxbridge.sending.models import OutgoingMessage, SavedDraft
 from inboxbridge.sending.tests.helpers import new_recipient, wait_for_messages
@@ -121,3 +123,33 @@ def test_the_signature_follows_the_from_choice(browser_context, live_server, con
     assert "Lea Martin" not in page.inner_text("#editor")
     page.select_option("#id_mailbox", str(own.pk))
     assert "Lea Martin" in page.inner_text("#editor .signature") and "Help Desk" not in page.inner_text("#editor")
+
+
+def test_a_message_written_from_a_system_mailbox_goes_out_from_its_address(
+        browser_context, live_server, connect_office365_mailbox, mail_settings, django_user_model):
+    writer = django_user_model.objects.create_user("max", "max@example.test", "max-password-1")
+    connect_office365_mailbox(owner=writer)
+    # A system mailbox connected as its own account (the first of the three ways), which Max may use.
+    help_desk = connect_office365_mailbox()
+    Mailbox.objects.filter(pk=help_desk.pk).update(owner=None, label="Help Desk")
+    help_desk.authorized_users.add(writer)
+    to = new_recipient(mail_settings, "jon")
+
+    page = sign_in(browser_context, live_server, "max", "max-password-1")
+    page.click("nav.menu a:has-text('Compose')")
+    page.wait_for_selector("#editor")
+    assert f"Help Desk <{help_desk.email_address}>" in page.inner_text("#id_mailbox")
+    page.select_option("#id_mailbox", str(help_desk.pk))
+    page.fill("#id_to", to)
+    page.fill("#id_subject", "Your ticket")
+    page.click("#editor")
+    page.keyboard.type("We are on it.")
+    page.click("#send-button")
+    page.wait_for_selector("#outbox")
+    call_command("db_worker", "--batch", verbosity=0)
+
+    sent = OutgoingMessage.objects.get()
+    assert sent.state == "sent" and sent.mailbox_id == help_desk.pk
+    [(received, _flags)] = wait_for_messages(mail_settings, to)
+    assert help_desk.email_address in received["From"] and received["Subject"] == "Your ticket"
+    assert "We are on it." in received.get_body(("plain",)).get_content()
