@@ -131,18 +131,24 @@ def save_other_account(user: User, mailbox: Mailbox | None = None, **fields: obj
                                                           account_type=Mailbox.AccountType.OTHER)
     _refuse_duplicate(user, str(fields.get("email_address", "")), exclude_pk=mailbox.pk if mailbox else None)
     mailbox = mailbox or Mailbox(owner=user, account_type=Mailbox.AccountType.OTHER)
+    _apply_other_account(mailbox, fields)
+    record_audit_event(user, "mailbox.configured", mailbox.email_address, account_type="other")
+    return Saved(mailbox)
+
+
+def _apply_other_account(mailbox: Mailbox, fields: dict[str, object]) -> None:
+    """Store an Other account's settings (an empty password keeps the stored one) and let it sync
+    now; a mailbox that was waiting for this counts as reconnected."""
     waited = mailbox.needs_reconnect
     for name, value in fields.items():
         if name == "password" and not value:
-            continue  # empty means keep the stored password
+            continue
         setattr(mailbox, name, value)
     mailbox.needs_reconnect, mailbox.reconnect_reason, mailbox.sync_enabled = False, "", True
     mailbox.next_sync_at = timezone.now()
     mailbox.save()
     if waited:
         _record_reconnected(mailbox)
-    record_audit_event(user, "mailbox.configured", mailbox.email_address, account_type="other")
-    return Saved(mailbox)
 
 
 def record_server_check(user: User, candidate: Mailbox) -> None:
@@ -284,16 +290,7 @@ def save_system_other_account(actor: User, mailbox: Mailbox, **fields: object) -
     settings' Email; an empty password keeps the stored one)."""
     locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk, owner__isnull=True, active=True)
     fields.pop("email_address", None)
-    for name, value in fields.items():
-        if name == "password" and not value:
-            continue
-        setattr(locked, name, value)
-    waited = locked.needs_reconnect
-    locked.needs_reconnect, locked.reconnect_reason, locked.sync_enabled = False, "", True
-    locked.next_sync_at = timezone.now()
-    locked.save()
-    if waited:
-        _record_reconnected(locked)
+    _apply_other_account(locked, fields)
     record_audit_event(actor, "system_mailbox.configured", locked.email_address, account_type="other")
     return locked
 
