@@ -141,7 +141,8 @@ class ImapSession:
         except imaplib.IMAP4.abort as exc:
             raise imap_failure("IMAP login", exc) from None
         except imaplib.IMAP4.error as exc:
-            text = server_text(str(exc))
+            # LOGIN's refusal carries the server's bytes (str() of it would read "b'...'").
+            text = server_text(exc.args[0] if exc.args else "")
             transient = imap_wire.is_transient(text)
             raise ImapError(
                 f"The IMAP server refused the login of {login.username}: {text}",
