@@ -156,7 +156,13 @@ class SendIn(Schema):
     # The pattern is for the document; the endpoint refuses a line break with its own words.
     subject: str = Field("", max_length=900, description="One line.",
                          json_schema_extra={"pattern": r"^[^\r\n\x00]*$"})
-    text: str = Field("", max_length=1_000_000, strict=True)
+    text: str = Field("", max_length=1_000_000, strict=True,
+                      description="The plain text. With `html`, its plain-text alternative (made from the HTML "
+                                  "when left empty).")
+    html: str = Field("", max_length=4_000_000, strict=True,
+                      description="An HTML body (optional), sanitised before it is sent as Compose's is: scripts, "
+                                  "forms and event handlers removed, remote images kept. Images sent as `inline` "
+                                  "parts (POST /outbox/with-attachments) are shown with cid:<their file name>.")
     in_reply_to: BodyId = Field(None, ge=1, le=2**62, validate_default=False,  # type: ignore[assignment]
                                 description="The id of a message this one answers.")
 

@@ -135,12 +135,7 @@ def outgoing(
     original = origin.original
     warnings: list[str] = []
     inline_cids = {part.content_id.lower() for part in originals.inline_images(original)} if original else set()
-    html = ""
-    if (data.get("body_html") or "").strip():
-        # The editor's HTML is the writer's, but a paste can bring anything: sanitised like received
-        # mail, remote images allowed (the writer chose them), cid: only for the original's images.
-        html = sanitize_email_html(from_editor(data["body_html"], origin), allow_remote=True,
-                                   cid_url=lambda cid: f"cid:{cid}" if cid.lower() in inline_cids else None).html
+    html = sendable_html(from_editor(data["body_html"], origin), inline_cids) if data.get("body_html") else ""
     inline = [part for part in originals.inline_images(original) if f"cid:{part.content_id.lower()}" in html.lower()
               ] if html and original is not None else []
     files = [_upload_part(upload) for upload in saved.uploads.all()]
@@ -155,6 +150,22 @@ def outgoing(
         body=html_to_text(html) + "\n" if html else data["body"], html=html, inline=inline, attachments=files,
         sender_name=sender_name, reply_to_email=origin.parent, forward_of=origin.forward_of, saved_draft_id=saved.pk,
     ), warnings
+
+
+def sendable_html(html: str, inline_cids: set[str], *, asked: set[str] | None = None) -> str:
+    """A writer's HTML made safe to send ("" when it is blank). It is the writer's, but a paste (or
+    an application's template) can bring anything: sanitised like received mail, remote images
+    allowed (the writer chose them), cid: only for the images that travel with the message
+    (`inline_cids`, lower case). `asked` collects every cid the HTML shows (lower case)."""
+    if not html.strip():
+        return ""
+
+    def cid_url(cid: str) -> str | None:
+        if asked is not None:
+            asked.add(cid.lower())
+        return f"cid:{cid}" if cid.lower() in inline_cids else None
+
+    return sanitize_email_html(html, allow_remote=True, cid_url=cid_url).html
 
 
 def _upload_part(upload: Any) -> mime.Part:

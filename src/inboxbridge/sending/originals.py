@@ -103,10 +103,6 @@ def rebuilt_message(email_message: Email) -> bytes:
     return msg.as_bytes()
 
 
-def eml_name(email_message: Email) -> str:
-    return original_filename(email_message)
-
-
 def forwarded_original(email_message: Email) -> tuple[Part, str]:
     """The original as a message/rfc822 file to forward, and a warning for the writer ("" if none).
 
@@ -120,4 +116,4 @@ def forwarded_original(email_message: Email) -> tuple[Part, str]:
         warning = (f"The original message could not be fetched from its mail server ({exc.message}) "
                    "The attached .eml was rebuilt from the copy stored here: the same headers, text and "
                    "files, but not the exact original (a signature on it no longer verifies).")
-    return Part(eml_name(email_message), "message/rfc822", data), warning
+    return Part(original_filename(email_message), "message/rfc822", data), warning

@@ -1,11 +1,11 @@
 """Messages, threads and attachments: the list and search of My Emails (mail.queries.email_page,
-the same filters and full-text search), one message, its rebuilt RFC 822 form, read and flagged."""
+the same filters and full-text search), one message, its original RFC 822 bytes, read and flagged."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
@@ -13,13 +13,13 @@ from ninja import Query, Router, Schema
 from inboxbridge.api import auth
 from inboxbridge.api.endpoints import convert
 from inboxbridge.api.endpoints.mailboxes import visible_mailbox
-from inboxbridge.api.problems import invalid, one_or_404
+from inboxbridge.api.problems import ApiProblem, invalid, one_or_404
 from inboxbridge.api.schemas import FlagsIn, MessageOut, MessagePage, MessageSummary, ObjectId, ThreadOut, answers
 from inboxbridge.mail import actions, downloads, queries
 from inboxbridge.mail.models import Email
+from inboxbridge.mail.original import OriginalUnavailable, original_bytes
 from inboxbridge.mail.search import MAX_QUERY_CHARS
 from inboxbridge.mail.tasks import push_flags_on_commit
-from inboxbridge.sending.originals import eml_name, rebuilt_message
 
 router = Router(tags=["messages"])
 
@@ -71,17 +71,20 @@ def get_message(request: HttpRequest, message_id: ObjectId) -> dict[str, Any]:
     return convert.message(visible_email(request, message_id))
 
 
-@router.get("/messages/{message_id}/raw", response=answers(ok_200=None), auth=auth.READ,
+@router.get("/messages/{message_id}/raw", response=answers(502, ok_200=None), auth=auth.READ,
             summary="The message as RFC 822 bytes", openapi_extra={"responses": {200: {
                 "description": "message/rfc822", "content": {"message/rfc822": BINARY}}}})
-def get_raw_message(request: HttpRequest, message_id: ObjectId) -> HttpResponse:
-    """The sync keeps each message's headers, bodies and parts rather than its bytes: this is the
-    message put together again from them (every header as received, attachments byte for byte)."""
+def get_raw_message(request: HttpRequest, message_id: ObjectId) -> HttpResponseBase:
+    """The message byte for byte as its mail server keeps it (signatures such as DKIM still verify),
+    fetched read-only at the time of the request: it is not marked read. 404 also when the server
+    no longer has it (deleted or moved since the last sync); 502 when the server cannot give it now
+    (unreachable, the mailbox needs a reconnect, over the size limit of one message)."""
     row = visible_email(request, message_id)
-    answer = HttpResponse(rebuilt_message(row), content_type="message/rfc822")
-    answer["Content-Disposition"] = downloads.content_disposition("attachment", eml_name(row))
-    answer["X-Content-Type-Options"] = "nosniff"
-    return answer
+    try:
+        raw = original_bytes(row)
+    except OriginalUnavailable as exc:
+        raise ApiProblem(404 if exc.gone else 502, exc.message) from None
+    return downloads.original_response(raw, row)
 
 
 @router.patch("/messages/{message_id}", response=answers(ok_200=MessageSummary), auth=auth.READ,

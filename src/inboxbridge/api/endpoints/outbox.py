@@ -21,11 +21,13 @@ from inboxbridge.api import actions, auth
 from inboxbridge.api.endpoints import convert
 from inboxbridge.api.problems import VALIDATION, ApiProblem, invalid, not_found, one_or_404
 from inboxbridge.api.schemas import Address, ObjectId, OutboxOut, OutboxPage, SendIn, answers
+from inboxbridge.lib.html import html_to_text
 from inboxbridge.mail.queries import visible_emails
 from inboxbridge.mailboxes.queries import visible_mailboxes
 from inboxbridge.sending import actions as sending_actions
 from inboxbridge.sending import queries
 from inboxbridge.sending.addresses import MAX_RECIPIENTS, parse_addresses
+from inboxbridge.sending.composing import sendable_html
 from inboxbridge.sending.mime import Part
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.tasks import dispatch_on_commit
@@ -34,6 +36,7 @@ router = Router(tags=["outbox"])
 
 # RFC 9110 token characters and a few more; what Stripe and the IETF draft accept in practice.
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_INLINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 MAX_PAGE = 100
 
@@ -55,7 +58,42 @@ def _recipients(field: str, entries: list[Address]) -> list[tuple[str, str]]:
     return found
 
 
-def _draft(request: HttpRequest, payload: SendIn) -> sending_actions.Draft:
+def _bodies(payload: SendIn, inline: list[Part]) -> tuple[str, str]:
+    """The HTML to send (sanitised; "" for plain text only) and its plain-text alternative, or a
+    422 naming the field: too much HTML, a cid: without its image, an image the HTML does not show."""
+    if not payload.html.strip():
+        if inline:
+            raise invalid("inline", "Inline images need an HTML body (`html`) that shows each with cid:<file name>.",
+                          location="form")
+        return "", payload.text
+    if len(payload.html.encode()) > settings.HTML_MAX_BYTES:
+        raise invalid("html", f"At most {filesizeformat(settings.HTML_MAX_BYTES)} of HTML "
+                              "(INBOXBRIDGE_HTML_MAX_BYTES).")
+    cids, asked = {part.content_id.lower() for part in inline}, set[str]()
+    html = sendable_html(payload.html, cids, asked=asked)
+    if missing := sorted(asked - cids):
+        raise invalid("html", f"cid:{missing[0]} names no image of this message: send the image as an `inline` "
+                              f"file part named {missing[0]} (POST /outbox/with-attachments).")
+    for n, part in enumerate(inline):
+        if part.content_id.lower() not in asked:
+            raise invalid(f"inline.{n}", f"The HTML does not show {part.filename}: refer to it as "
+                                         f"<img src=\"cid:{part.content_id}\">, or send it as an attachment.",
+                          location="form")
+    return html, payload.text or html_to_text(html) + "\n"
+
+
+def _inline_part(n: int, upload: Any) -> Part:
+    name, kind = upload.name or "", _content_type(upload.content_type)
+    if not _INLINE_NAME.fullmatch(name):
+        raise invalid(f"inline.{n}", "An inline image's file name is its cid: 1 to 100 letters, digits, dots, "
+                                     "dashes or underscores, starting with a letter or digit.", location="form")
+    if not kind.startswith("image/"):
+        raise invalid(f"inline.{n}", f"{name} is {kind}: only images are shown inline (send other files as "
+                                     "`attachments`).", location="form")
+    return Part(name, kind, upload.read(), content_id=name)
+
+
+def _draft(request: HttpRequest, payload: SendIn, inline: list[Part] | None = None) -> sending_actions.Draft:
     mailbox = queries.sendable_mailboxes(request.user).filter(pk=payload.from_mailbox).first()
     if mailbox is None:
         if not visible_mailboxes(request.user).filter(pk=payload.from_mailbox).exists():
@@ -72,13 +110,16 @@ def _draft(request: HttpRequest, payload: SendIn) -> sending_actions.Draft:
     parent = None
     if payload.in_reply_to is not None:
         parent = one_or_404(visible_emails(request.user), payload.in_reply_to, "message to answer")
-    return sending_actions.Draft(mailbox=mailbox, to=to, cc=cc, bcc=bcc, subject=payload.subject, body=payload.text,
-                                 sender_name=request.user.get_full_name(), reply_to_email=parent)  # type: ignore[union-attr]
+    html, text = _bodies(payload, inline or [])
+    return sending_actions.Draft(mailbox=mailbox, to=to, cc=cc, bcc=bcc, subject=payload.subject, body=text,
+                                 html=html, inline=inline or [], sender_name=request.user.get_full_name(),  # type: ignore[union-attr]
+                                 reply_to_email=parent)
 
 
 @router.post("/outbox", response=answers(409, ok_202=OutboxOut), auth=auth.SEND, summary="Send a message")
 def send(request: HttpRequest, response: HttpResponse, payload: SendIn) -> Status[dict[str, Any]]:
-    """Queue a plain-text message; it is sent in a moment (GET /outbox/{id} for its state). Send an
+    """Queue a message (plain text, or HTML with `html`); it is sent in a moment (GET /outbox/{id}
+    for its state). Send an
     `Idempotency-Key` header (any unique string, e.g. a UUID) to make retries safe: the same key
     with the same request answers with the first message (and `Idempotent-Replayed: true`) for a
     day; with another request it is refused (422)."""
@@ -89,7 +130,9 @@ def send(request: HttpRequest, response: HttpResponse, payload: SendIn) -> Statu
 MULTIPART_BODY = {"required": True, "content": {"multipart/form-data": {
     "schema": {"type": "object", "required": ["message"], "properties": {
         "message": {"$ref": "#/components/schemas/SendIn"},
-        "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}}}},
+        "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        "inline": {"type": "array", "items": {"type": "string", "format": "binary"},
+                   "description": "Images the HTML shows, each as cid:<its file name>."}}},
     "encoding": {"message": {"contentType": "application/json"}}}}}
 
 
@@ -97,13 +140,14 @@ MULTIPART_BODY = {"required": True, "content": {"multipart/form-data": {
              summary="Send a message with attachments", openapi_extra={"requestBody": MULTIPART_BODY})
 def send_with_attachments(request: HttpRequest, response: HttpResponse) -> Status[dict[str, Any]]:
     """multipart/form-data: `message` holds the JSON of POST /outbox, each `attachments` part one
-    file (its file name and content type go with it). The files together may come to
+    file (its file name and content type go with it), each `inline` part an image the HTML shows
+    as cid:<its file name> (a logo, a chart). The files together may come to
     INBOXBRIDGE_SEND_MAX_BYTES (413 past it). Idempotency-Key as for POST /outbox."""
     # Read here, not as ninja parameters: the document describes the parts (MULTIPART_BODY).
     if not (request.content_type or "").startswith("multipart/form-data"):
         raise ApiProblem(415, "Send multipart/form-data: the message as JSON in `message`, each file in `attachments`.")
     message = request.POST.get("message", "")
-    attachments = request.FILES.getlist("attachments")
+    attachments, images = request.FILES.getlist("attachments"), request.FILES.getlist("inline")
     try:
         payload = SendIn.model_validate_json(message)
     except pydantic.ValidationError as exc:
@@ -111,17 +155,19 @@ def send_with_attachments(request: HttpRequest, response: HttpResponse) -> Statu
                    "message": e["msg"]} for e in exc.errors()]
         raise ApiProblem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), type_=VALIDATION,
                          errors=errors) from None
-    total = sum(upload.size or 0 for upload in attachments)
+    total = sum(upload.size or 0 for upload in [*attachments, *images])
     if total > settings.SEND_MAX_BYTES:
         raise ApiProblem(413, f"The files come to {filesizeformat(total)}; a message may carry at most "
                               f"{filesizeformat(settings.SEND_MAX_BYTES)} of files (mail servers refuse bigger "
                               "messages).")
     parts = [Part(upload.name or "attachment", _content_type(upload.content_type), upload.read())
              for upload in attachments]
+    inline = [_inline_part(n, upload) for n, upload in enumerate(images)]
     fingerprint = hashlib.sha256(message.encode())
-    for part in parts:
-        fingerprint.update(f"\0{part.filename}\0{part.content_type}\0".encode() + hashlib.sha256(part.data).digest())
-    draft = replace(_draft(request, payload), attachments=parts)
+    for part in [*parts, *inline]:
+        fingerprint.update(f"\0{part.filename}\0{part.content_type}\0{part.content_id}\0".encode()
+                           + hashlib.sha256(part.data).digest())
+    draft = replace(_draft(request, payload, inline), attachments=parts)
     return _queue(request, response, draft, fingerprint.hexdigest())
 
 

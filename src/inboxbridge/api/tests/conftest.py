@@ -21,6 +21,7 @@ from inboxbridge.mail.tests.helpers import message, store
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sending import actions as sending_actions
 from inboxbridge.sending.models import OutgoingMessage
+from inboxbridge.sending.originals import rebuilt_message
 
 ALL_SCOPES = [scope.value for scope in ApiToken.Scope]
 
@@ -77,6 +78,14 @@ def fill(mailbox: Mailbox, author: User, word: str) -> Objects:
     outgoing = sending_actions.queue_message(author, sending_actions.Draft(
         mailbox, [("Dana", "dana@example.test")], [], [], f"{word} plan", "The plan.\n"))
     return Objects(mailbox, Email.objects.get(pk=first.pk), reply, outgoing)
+
+
+@pytest.fixture
+def originals_from_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The world's mailboxes are on made-up servers: the raw message is put together from what was
+    stored instead of fetched, for the tests about who may call what (test_raw_message.py fetches
+    the real bytes from Dovecot)."""
+    monkeypatch.setattr("inboxbridge.api.endpoints.messages.original_bytes", rebuilt_message)
 
 
 @pytest.fixture(autouse=True)

@@ -19,8 +19,11 @@ from django.utils import timezone
 from inboxbridge.accounts.models import AuditEvent
 from inboxbridge.api.models import ApiToken
 from inboxbridge.api.tests.conftest import ALL_SCOPES, Objects, World, bearer, make_token
+from inboxbridge.configuration.models import StoredSetting
+from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.microsoft.config import EMAIL_SYNC_ENABLED
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("originals_from_the_store")]
 
 API = "/api/v1"
 
@@ -36,6 +39,14 @@ class Operation:
     # Who besides the readers of the object is refused, and how (Sync now: only owners and administrators).
     member_status: int | None = None
     multipart: bool = False  # the body goes as multipart/form-data, its JSON in the part `message`
+    # Who may use it on the own and the system mailbox, when not its readers (see expected()).
+    users: dict[str, set[str]] | None = None
+    arrange: Callable[[World], None] | None = None  # what the operation needs besides the world
+
+
+def _office365_enabled_and_alices_mailbox_office365(world: World) -> None:
+    StoredSetting.objects.update_or_create(key=EMAIL_SYNC_ENABLED.key, defaults={"value": "1"})
+    Mailbox.objects.filter(pk=world.own.mailbox.pk).update(account_type=Mailbox.AccountType.OFFICE365)
 
 
 OPERATIONS = [
@@ -56,6 +67,10 @@ OPERATIONS = [
               body=lambda o: {"from_mailbox": o.mailbox.pk, "to": [{"address": "dana@example.test"}]}),
     Operation("send with attachments", "post", lambda o: "/outbox/with-attachments", "mail:send", ok=202,
               body=lambda o: {"from_mailbox": o.mailbox.pk, "to": [{"address": "dana@example.test"}]}, multipart=True),
+    # A connect link reconnects only one of the user's own Office 365 mailboxes: never a system mailbox.
+    Operation("connect link", "post", lambda o: "/mailboxes/connect-links", "mailboxes:manage", ok=201,
+              body=lambda o: {"mailbox": o.mailbox.pk}, users={"own": {"alice"}, "system": set()},
+              arrange=_office365_enabled_and_alices_mailbox_office365),
 ]
 LISTS = [
     Operation("mailboxes", "get", lambda o: "/mailboxes", "mail:read"),
@@ -76,7 +91,7 @@ def call(client: Any, op: Operation, objects: Objects, token: str | None) -> Any
 def expected(op: Operation, subject: str, target: str) -> int:
     """Who reads what: Alice her own mailbox; Carol (authorized) and the administrator the system
     mailbox; outbox messages only their author (Carol wrote the system mailbox's)."""
-    readers = {"own": {"alice"}, "system": {"carol", "admin"}}[target]
+    readers = (op.users or {"own": {"alice"}, "system": {"carol", "admin"}})[target]
     if op.path(_Probe()).startswith("/outbox/1"):  # an outbox message: only its author
         readers = {"own": {"alice"}, "system": {"carol"}}[target]
     if subject not in readers:
@@ -101,6 +116,8 @@ class _Probe:
 @pytest.mark.parametrize("target", ["own", "system"])
 def test_who_may_use_which_object(client, world: World, op: Operation, subject: str, target: str):
     token = make_token(world.user(subject))
+    if op.arrange:
+        op.arrange(world)
     answer = call(client, op, getattr(world, target), token)
     assert answer.status_code == expected(op, subject, target), answer.content[:300]
     if answer.status_code == 404:

@@ -62,15 +62,6 @@ def test_a_message_as_json_is_sanitised_like_the_page(client, world: World, alic
     assert attachment["Content-Disposition"].startswith("attachment;")
 
 
-def test_the_raw_message_carries_its_headers_and_attachment(client, world: World, alice_token: str):
-    answer = get(client, f"/messages/{world.own.email.pk}/raw", alice_token)
-    assert answer.status_code == 200 and answer["Content-Type"] == "message/rfc822"
-    parsed = email.message_from_bytes(answer.content, policy=email.policy.default)
-    assert parsed["Subject"] == "Alpha quarterly report" and parsed["Message-ID"] == "<Alpha-1@elsewhere.test>"
-    [attached] = list(parsed.iter_attachments())
-    assert attached.get_filename() == "report.pdf" and attached.get_content() == b"%PDF-1.4 Alpha"
-
-
 def test_search_and_keyset_pages_walk_every_match_once(client, world: World, alice_token: str):
     now = timezone.now()
     for n in range(5):

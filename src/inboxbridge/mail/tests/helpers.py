@@ -14,7 +14,9 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from tests.factories import make_mailbox
 
+from inboxbridge.jobs.runner import run_sync
 from inboxbridge.mail.actions import count_unread
 from inboxbridge.mail.blobs import attachment_store
 from inboxbridge.mail.models import Email
@@ -22,6 +24,7 @@ from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailserver.imap import FetchedMessage
 from inboxbridge.sync.pipeline import parse_limits, prepared
 from inboxbridge.sync.store import store_batch
+from inboxbridge.sync.tests.helpers import select_folders
 
 _uids = itertools.count(1)
 
@@ -137,3 +140,32 @@ def expunge_all(mail_stack: Any, address: str) -> None:
         client.expunge()
     finally:
         client.logout()
+
+
+def stack_mailbox(mail_stack: Any, user: Any, name: str) -> Mailbox:
+    """A new account on the test mail server, connected as `user`'s own mailbox (account type
+    Other, IMAPS), INBOX chosen for the sync."""
+    # The sync tests' helper; imported here so the mail helpers need no sync import at load time.
+
+
+    address = f"{name}-{uuid.uuid4().hex[:6]}@{mail_stack.domain}"
+    password = mail_stack.add_user(address)
+    mailbox = make_mailbox(user, folders=(), email_address=address, username=address, password=password,
+                           imap_host=mail_stack.host, imap_port=mail_stack.imaps_port, imap_ssl=True)
+    select_folders(mailbox, "INBOX")
+    return mailbox
+
+
+def delivered_and_synced(mail_stack: Any, mailbox: Mailbox, subject: str = "Contract, signed") -> Email:
+    """A signed-looking message with 8-bit text and a PDF, delivered to `mailbox` through Postfix
+    and synced: what the original-bytes tests compare with the server's copy."""
+    sent = EmailMessage()
+    sent["From"], sent["To"], sent["Subject"] = "Zoë <zoe@elsewhere.test>", mailbox.email_address, subject
+    sent["Message-ID"] = f"<{uuid.uuid4().hex}@elsewhere.test>"
+    sent["DKIM-Signature"] = "v=1; a=rsa-sha256; d=elsewhere.test; s=sel; b=c2lnbmF0dXJl"
+    sent.set_content("Schöne Grüße,\nZoë\n", cte="8bit")
+    sent.add_attachment(b"%PDF-1.4 signed", "application", "pdf", filename="contract.pdf")
+    mail_stack.deliver(sent, to=mailbox.email_address)
+    run = run_sync(mailbox.pk, manual=True)  # as a worker runs it
+    assert run.ran and not run.error, run
+    return Email.objects.get(mailbox=mailbox, message_id=sent["Message-ID"].strip("<>"))

@@ -5,17 +5,21 @@ id is 404; an Office 365 access token the server refuses is refreshed once."""
 
 from __future__ import annotations
 
-import uuid
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from django.urls import reverse
 from tests.factories import make_mailbox
 
-from inboxbridge.autoresponse.tests.helpers import sync
-from inboxbridge.mail.models import Email
-from inboxbridge.mail.tests.helpers import READER_NAVIGATION, expunge_all, message, raw_inbox, store
+from inboxbridge.mail.tests.helpers import (
+    READER_NAVIGATION,
+    delivered_and_synced,
+    expunge_all,
+    message,
+    raw_inbox,
+    stack_mailbox,
+    store,
+)
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.sending.tests.helpers import plant_access_token
 from inboxbridge.sync.tests.helpers import select_folders
@@ -28,27 +32,8 @@ def nora(mail_stack: Any, identity: Any, settings: Any, django_user_model: Any, 
     """Nora's own mailbox (account type Other) on the stack, INBOX synced; she is signed in."""
     settings.CA_BUNDLE = str(identity.ca_file)
     user = django_user_model.objects.create_user("nora", "nora@example.test", "nora-password-1")
-    address = f"nora-{uuid.uuid4().hex[:6]}@{mail_stack.domain}"
-    password = mail_stack.add_user(address)
-    mailbox = make_mailbox(
-        user, folders=(), email_address=address, username=address, password=password,
-        imap_host=mail_stack.host, imap_port=mail_stack.imaps_port, imap_ssl=True,
-    )
-    select_folders(mailbox, "INBOX")
     client.force_login(user)
-    return mailbox
-
-
-def delivered_and_synced(mail_stack: Any, mailbox: Mailbox, subject: str = "Contract, signed") -> Email:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "Zoë <zoe@elsewhere.test>", mailbox.email_address, subject
-    message["Message-ID"] = f"<{uuid.uuid4().hex}@elsewhere.test>"
-    message["DKIM-Signature"] = "v=1; a=rsa-sha256; d=elsewhere.test; s=sel; b=c2lnbmF0dXJl"
-    message.set_content("Schöne Grüße,\nZoë\n", cte="8bit")
-    message.add_attachment(b"%PDF-1.4 signed", "application", "pdf", filename="contract.pdf")
-    mail_stack.deliver(message, to=mailbox.email_address)
-    sync(mailbox)
-    return Email.objects.get(mailbox=mailbox, message_id=message["Message-ID"].strip("<>"))
+    return stack_mailbox(mail_stack, user, "nora")
 
 
 @pytest.mark.mailserver
