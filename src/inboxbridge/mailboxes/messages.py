@@ -7,11 +7,18 @@ anything) in words of its own, also kept here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the models import nothing of this module; only the type is needed here
+    from inboxbridge.mailboxes.models import Mailbox
+
 # Microsoft refused the mailbox's sign-in (a revoked grant): only its owner can give it again.
 RECONNECT_MESSAGE = "Email synchronization has been disabled. Please click Reconnect to enable the sync."
 DISCONNECTED = "The mailbox was disconnected."
 SYNC_SWITCHED_OFF = "Synchronization is switched off for this mailbox."
 OFFICE365_DISABLED = "The Office 365 integration is disabled by an administrator in Microsoft Settings."
+OWN_SETTINGS = "My Configuration > Email Configuration"
+SYSTEM_SETTINGS = "System > Configuration > Email Configuration > System Mailboxes"
 
 # The same reasons at `inboxbridge sync`, after "mailbox N (address): failed: ".
 OPERATOR_DISCONNECTED = "the mailbox is disconnected"
@@ -34,3 +41,9 @@ def delegate_departed(username: str, delegate: str) -> str:
 def reconnect_alert(email_address: str) -> str:
     """The notice shown on every page while one of the user's mailboxes needs them to reconnect."""
     return f"{email_address}: {RECONNECT_MESSAGE}"
+
+
+def settings_place(mailbox: Mailbox) -> str:
+    """Where the people of `mailbox` change its settings or reconnect it: a user's own page, or
+    for a system mailbox the administrators' page of that mailbox."""
+    return f"{SYSTEM_SETTINGS} > {mailbox.email_address}" if mailbox.is_system else OWN_SETTINGS

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from inboxbridge.mailboxes.credentials import imap_login, provider_for, smtp_login
+from inboxbridge.mailboxes.messages import settings_place
 from inboxbridge.mailboxes.models import Folder, Mailbox
 from inboxbridge.mailboxes.tokens import MailboxUnavailable
 from inboxbridge.mailserver import imap, smtp
@@ -30,7 +31,6 @@ from inboxbridge.sending.models import OutgoingMessage
 logger = logging.getLogger(__name__)
 
 SENT_NAMES = ("sent items", "sent")
-CONFIGURATION = "My Configuration > Email Configuration"
 
 
 class SendFailure(Exception):
@@ -87,7 +87,7 @@ def _failed(message: OutgoingMessage, failure: SendFailure) -> Attempt:
 def _submit(message: OutgoingMessage, mailbox: Mailbox) -> None:
     if not mailbox.active:
         raise SendFailure(f"The mailbox {mailbox.email_address} was disconnected, so this message cannot be sent "
-                          f"from it. Connect it again in {CONFIGURATION}, then click Retry.", permanent=True)
+                          f"from it. Connect it again in {settings_place(mailbox)}, then click Retry.", permanent=True)
     if mailbox.needs_reconnect:
         raise SendFailure(_reconnect_text(mailbox, mailbox.reconnect_reason), permanent=True)
     recipients = message.envelope_recipients
@@ -128,8 +128,9 @@ def _login(mailbox: Mailbox, *, force_refresh: bool) -> ServerLogin:
 
 def _reconnect_text(mailbox: Mailbox, reason: str) -> str:
     detail = f" ({reason.strip().rstrip('.')})" if reason.strip() else ""
-    return (f"Reconnect your mailbox: Microsoft no longer accepts the sign-in of {mailbox.email_address}{detail}. "
-            f"Click Reconnect in {CONFIGURATION}, then click Retry on this message.")
+    whose = "the system mailbox (an administrator)" if mailbox.is_system else "your mailbox"
+    return (f"Reconnect {whose}: Microsoft no longer accepts the sign-in of {mailbox.email_address}{detail}. "
+            f"Click Reconnect in {settings_place(mailbox)}, then click Retry on this message.")
 
 
 def _smtp_failure(error: smtp.SmtpError, mailbox: Mailbox, *, refreshed: bool = False) -> SendFailure:
@@ -145,7 +146,7 @@ def _smtp_failure(error: smtp.SmtpError, mailbox: Mailbox, *, refreshed: bool = 
                            "the message is sent once it allows more.", permanent=False, delay=actions.RATE_WINDOW * 5)
     if error.auth_failed:
         fresh = " even with a fresh access token" if refreshed else ""
-        advice = provider_for(mailbox).refused_advice(SMTP)
+        advice = provider_for(mailbox).refused_advice(mailbox, SMTP)
         return SendFailure(f"The SMTP server refused the login of {mailbox.email_address}{fresh} ({text}). "
                            f"{advice}, then click Retry.", permanent=error.permanent)
     if error.permanent:

@@ -165,5 +165,5 @@ def _refusal(mailbox: Mailbox, error: smtp.SmtpError, *, refreshed: bool) -> str
     if error.auth_failed:
         fresh = " even with a fresh access token" if refreshed else ""
         return (f"{prefix}the SMTP server refused its login{fresh} ({text}). "
-                f"{provider_for(mailbox).refused_advice(SMTP)}.")
+                f"{provider_for(mailbox).refused_advice(mailbox, SMTP)}.")
     return prefix + text

@@ -72,6 +72,9 @@ def test_a_message_postfix_refuses_is_one_outbox_failed_with_the_writers_reason(
 
     assert message.state == OutgoingMessage.State.FAILED and message.attempts == 1
     assert "refused the login" in message.last_error and "535" in message.last_error
+    # A system mailbox's settings are the administrators' page of it, not anyone's own configuration.
+    assert (f"Check the user name and password in System > Configuration > Email Configuration > System Mailboxes > "
+            f"{help_desk.email_address}, then click Retry.") in message.last_error
     assert recorded(EventType.OUTBOX_FAILED) == [{**outbox_payload(message, rita), "error": message.last_error}]
     assert recorded(EventType.OUTBOX_SENT) == []
     assert_no_secret_in_events({help_desk.password, new_password})

@@ -78,7 +78,7 @@ class AppOnlyProvider(CredentialProvider):
         return ServerLogin(host=host, port=port, security=security, username=mailbox.email_address,
                            mechanism="XOAUTH2", secret=token)
 
-    def refused_advice(self, service: Service) -> str:
+    def refused_advice(self, mailbox: Mailbox, service: Service) -> str:
         role = APP_IMAP_ROLE if service == IMAP else APP_SMTP_ROLE
         right = "FullAccess on the mailbox" if service == IMAP else "Send As on the mailbox"
         return (f"Check that the application permission {role} has admin consent and that {SERVICE_PRINCIPAL} is "

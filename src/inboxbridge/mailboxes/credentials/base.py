@@ -35,9 +35,9 @@ class CredentialProvider(ABC):
         MicrosoftError when no access token can be had."""
 
     @abstractmethod
-    def refused_advice(self, service: Service) -> str:
-        """What the user can do when the `service` server refuses the credential (a sentence
-        without its final stop, so a caller can add what comes next)."""
+    def refused_advice(self, mailbox: Mailbox, service: Service) -> str:
+        """What the people of `mailbox` can do when its `service` server refuses the credential (a
+        sentence without its final stop, so a caller can add what comes next)."""
 
     def explain_refusal(self, mailbox: Mailbox, service: Service, detail: str) -> str:
         """What the people of `mailbox` read when the `service` server refused its credential even

@@ -34,6 +34,6 @@ class Office365Provider(CredentialProvider):
         """XOAUTH2's `user=`: the mailbox's own address, whose token this is."""
         return mailbox.email_address
 
-    def refused_advice(self, service: Service) -> str:
+    def refused_advice(self, mailbox: Mailbox, service: Service) -> str:
         return (f"Check that the app registration has the delegated {PERMISSIONS[service]} permission with "
                 "consent and that the mailbox has an Exchange Online license")

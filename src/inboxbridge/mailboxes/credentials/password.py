@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from inboxbridge.mailboxes.credentials.base import CredentialProvider
+from inboxbridge.mailboxes.messages import settings_place
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.server_policy import vet_server
 from inboxbridge.mailserver.login import IMAP, ServerLogin, Service
-
-CONFIGURATION = "My Configuration > Email Configuration"
 
 
 class PasswordProvider(CredentialProvider):
@@ -34,5 +33,5 @@ class PasswordProvider(CredentialProvider):
                            username=mailbox.username or mailbox.email_address, mechanism="PLAIN",
                            secret=mailbox.password, addresses=addresses)
 
-    def refused_advice(self, service: Service) -> str:
-        return f"Check the user name and password in {CONFIGURATION}"
+    def refused_advice(self, mailbox: Mailbox, service: Service) -> str:
+        return f"Check the user name and password in {settings_place(mailbox)}"

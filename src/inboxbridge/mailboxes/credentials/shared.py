@@ -41,9 +41,8 @@ class SharedMailboxProvider(Office365Provider):
         # refuses the shared address there with 535 5.7.3).
         return mailbox.email_address if service == IMAP else mailbox.signed_in_as
 
-    def refused_advice(self, service: Service) -> str:
-        # Without the mailbox in hand the texts name the roles; the commands show where they go.
-        shared, delegate = "<shared mailbox>", "<delegate>"
+    def refused_advice(self, mailbox: Mailbox, service: Service) -> str:
+        shared, delegate = mailbox.email_address, mailbox.signed_in_as or "<delegate>"
         if service == IMAP:
             return ("Check that the delegate whose sign-in this mailbox uses still holds Full Access on it "
                     f"(Exchange Online PowerShell: {grant_full_access_command(shared, delegate)}), or Reconnect "

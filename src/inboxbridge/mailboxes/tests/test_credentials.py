@@ -75,7 +75,7 @@ def test_an_office365_mailbox_logs_in_with_its_access_token_on_microsofts_server
     assert smtp_login(mailbox, force_refresh=True) == ServerLogin("smtp.example.test", 587, "starttls",
                                                                   "me@contoso.test", "XOAUTH2", "fresh-token")
     assert provider_for(mailbox).renewable and not provider_for(mailbox).servers_typed_by_user
-    assert "SMTP.Send" in provider_for(mailbox).refused_advice("smtp")
+    assert "SMTP.Send" in provider_for(mailbox).refused_advice(mailbox, "smtp")
 
 
 def test_a_shared_mailbox_opens_as_itself_over_imap_and_sends_as_its_delegate(settings, monkeypatch):
@@ -89,10 +89,10 @@ def test_a_shared_mailbox_opens_as_itself_over_imap_and_sends_as_its_delegate(se
     assert (smtp_login(mailbox).username, smtp_login(mailbox).secret) == ("dana@contoso.test", "delegate-token")
     provider = provider_for(mailbox)
     assert provider.renewable
-    assert "Add-MailboxPermission -Identity <shared mailbox> -User <delegate> -AccessRights FullAccess" in \
-        provider.refused_advice("imap")
-    assert "Add-RecipientPermission -Identity <shared mailbox> -Trustee <delegate> -AccessRights SendAs" in \
-        provider.refused_advice("smtp")
+    assert "Add-MailboxPermission -Identity support@contoso.test -User dana@contoso.test -AccessRights FullAccess" \
+        in provider.refused_advice(mailbox, "imap")
+    assert "Add-RecipientPermission -Identity support@contoso.test -Trustee dana@contoso.test -AccessRights SendAs" \
+        in provider.refused_advice(mailbox, "smtp")
     refused = provider.explain_refusal(mailbox, "imap", "AUTHENTICATE failed.")
     assert refused.startswith("dana@contoso.test has no Full Access on support@contoso.test: ")
     assert "Add-MailboxPermission -Identity support@contoso.test -User dana@contoso.test -AccessRights FullAccess" \
