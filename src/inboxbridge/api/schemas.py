@@ -97,7 +97,8 @@ class AttachmentOut(Schema):
 
 
 class MessageOut(MessageSummary):
-    message_id: str
+    # Not `message_id`: next to the ids of this API, the Message-ID header would read as one of them.
+    internet_message_id: str = Field(..., description="The Message-ID header, without angle brackets.")
     in_reply_to: str
     references: str
     to: list[Address]
@@ -175,7 +176,8 @@ class OutboxOut(Schema):
     to: list[Address]
     cc: list[Address]
     bcc: list[Address]
-    message_id: str
+    internet_message_id: str = Field(..., description="The Message-ID header it is sent with, without angle "
+                                                      "brackets.")
     attempts: int
     last_error: str
     created_at: datetime

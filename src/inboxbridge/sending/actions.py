@@ -197,7 +197,7 @@ def record_sent(message: OutgoingMessage) -> None:
 
 
 def _outbox_payload(message: OutgoingMessage) -> dict[str, Any]:
-    return {"outgoing_id": message.pk, "message_id": message.message_id, "subject": message.subject[:1000],
+    return {"outgoing_id": message.pk, "internet_message_id": message.message_id, "subject": message.subject[:1000],
             "to": list(message.to or [])}
 
 

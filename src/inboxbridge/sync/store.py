@@ -171,7 +171,8 @@ def delete_orphans(email_ids: Iterable[int]) -> int:
             gone = list(orphans.values_list("pk", "mailbox_id", "message_id"))
             deleted += orphans.delete()[1].get(Email._meta.label, 0)
             record_events(EventType.MESSAGE_DELETED, (
-                (mailbox_id, {"email_id": pk, "message_id": message_id}) for pk, mailbox_id, message_id in gone))
+                (mailbox_id, {"email_id": pk, "internet_message_id": header})
+                for pk, mailbox_id, header in gone))
     return deleted
 
 
@@ -288,7 +289,7 @@ def _new_message(email_id: int, folder_id: int, item: Incoming) -> dict[str, Any
     p = item.parsed
     received = item.internaldate or p.date
     return {
-        "email_id": email_id, "folder_id": folder_id, "uid": item.uid, "message_id": _safe(p.message_id),
+        "email_id": email_id, "folder_id": folder_id, "uid": item.uid, "internet_message_id": _safe(p.message_id),
         "subject": _safe(p.subject)[:1000], "from": _safe(p.sender.address)[:320] if p.sender else "",
         "received_at": received.isoformat() if received else None,
     }

@@ -54,7 +54,7 @@ def message(row: Email) -> dict[str, Any]:
     html = sanitize_email_html(row.body_html, cid_url=cid_url) if row.body_html else None
     return {
         **summary(row),
-        "message_id": row.message_id, "in_reply_to": row.in_reply_to, "references": row.references,
+        "internet_message_id": row.message_id, "in_reply_to": row.in_reply_to, "references": row.references,
         "to": addresses(row.to), "cc": addresses(row.cc), "bcc": addresses(row.bcc),
         "reply_to": addresses(row.reply_to),
         "sent_at": row.sent_at, "text": row.body_text, "html": html.html if html else "",
@@ -77,7 +77,8 @@ def thread(row: Thread) -> dict[str, Any]:
 def outgoing(row: OutgoingMessage) -> dict[str, Any]:
     return {
         "id": row.pk, "mailbox_id": row.mailbox_id, "state": row.state, "subject": row.subject,
-        "to": addresses(row.to), "cc": addresses(row.cc), "bcc": addresses(row.bcc), "message_id": row.message_id,
+        "to": addresses(row.to), "cc": addresses(row.cc), "bcc": addresses(row.bcc),
+        "internet_message_id": row.message_id,
         "attempts": row.attempts, "last_error": row.last_error, "created_at": row.created_at,
         "next_attempt_at": row.next_attempt_at if row.state == OutgoingMessage.State.QUEUED else None,
         "sent_at": row.sent_at, "can_cancel": row.can_cancel,

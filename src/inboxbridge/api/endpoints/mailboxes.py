@@ -39,18 +39,18 @@ def list_mailboxes(request: HttpRequest) -> list[dict[str, Any]]:
     return [convert.mailbox(row, office365_enabled=enabled, sendable=sendable) for row in rows]
 
 
-@router.get("/mailboxes/{mailbox_id}", response=answers(ok_200=MailboxOut), auth=auth.READ, summary="One mailbox")
-def get_mailbox(request: HttpRequest, mailbox_id: ObjectId) -> dict[str, Any]:
-    row = visible_mailbox(request, mailbox_id)
+@router.get("/mailboxes/{id}", response=answers(ok_200=MailboxOut), auth=auth.READ, summary="One mailbox")
+def get_mailbox(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    row = visible_mailbox(request, id)
     return convert.mailbox(row, office365_enabled=office365_enabled(), sendable=_sendable(request))
 
 
-@router.post("/mailboxes/{mailbox_id}/sync", response=answers(409, ok_202=Accepted), auth=auth.MANAGE,
+@router.post("/mailboxes/{id}/sync", response=answers(409, ok_202=Accepted), auth=auth.MANAGE,
              summary="Sync now")
-def sync_mailbox(request: HttpRequest, mailbox_id: ObjectId) -> Status[dict[str, str]]:
+def sync_mailbox(request: HttpRequest, id: ObjectId) -> Status[dict[str, str]]:
     """Ask for a sync at once, as the Sync now button does: the owner for their own mailbox, an
     administrator for a system mailbox. 409 when the mailbox cannot sync (the reason is given)."""
-    row = visible_mailbox(request, mailbox_id)
+    row = visible_mailbox(request, id)
     if row.owner_id != request.user.pk and not getattr(request.user, "is_staff", False):
         raise ApiProblem(403, "Only an administrator can ask for a sync of a system mailbox.")
     status = sync_status(row, office365_enabled=office365_enabled())
@@ -60,8 +60,8 @@ def sync_mailbox(request: HttpRequest, mailbox_id: ObjectId) -> Status[dict[str,
     return Status(202, {"detail": "A sync was requested; GET the mailbox for its progress."})
 
 
-@router.get("/mailboxes/{mailbox_id}/folders", response=answers(ok_200=list[FolderOut]), auth=auth.READ,
+@router.get("/mailboxes/{id}/folders", response=answers(ok_200=list[FolderOut]), auth=auth.READ,
             summary="Folders of a mailbox")
-def list_folders(request: HttpRequest, mailbox_id: ObjectId) -> list[dict[str, Any]]:
-    row = visible_mailbox(request, mailbox_id)
+def list_folders(request: HttpRequest, id: ObjectId) -> list[dict[str, Any]]:
+    row = visible_mailbox(request, id)
     return [convert.folder(f) for f in visible_folders(request.user).filter(mailbox=row).order_by("name", "pk")]

@@ -65,21 +65,21 @@ def list_messages(request: HttpRequest, filters: Query[MessageFilters]) -> dict[
             "next_cursor": page.older.encode() if page.older is not None else None}
 
 
-@router.get("/messages/{message_id}", response=answers(ok_200=MessageOut), auth=auth.READ, summary="One message")
-def get_message(request: HttpRequest, message_id: ObjectId) -> dict[str, Any]:
+@router.get("/messages/{id}", response=answers(ok_200=MessageOut), auth=auth.READ, summary="One message")
+def get_message(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
     """Reading through the API does not mark the message read: PATCH it when your user has."""
-    return convert.message(visible_email(request, message_id))
+    return convert.message(visible_email(request, id))
 
 
-@router.get("/messages/{message_id}/raw", response=answers(502, ok_200=None), auth=auth.READ,
+@router.get("/messages/{id}/raw", response=answers(502, ok_200=None), auth=auth.READ,
             summary="The message as RFC 822 bytes", openapi_extra={"responses": {200: {
                 "description": "message/rfc822", "content": {"message/rfc822": BINARY}}}})
-def get_raw_message(request: HttpRequest, message_id: ObjectId) -> HttpResponseBase:
+def get_raw_message(request: HttpRequest, id: ObjectId) -> HttpResponseBase:
     """The message byte for byte as its mail server keeps it (signatures such as DKIM still verify),
     fetched read-only at the time of the request: it is not marked read. 404 also when the server
     no longer has it (deleted or moved since the last sync); 502 when the server cannot give it now
     (unreachable, the mailbox needs a reconnect, over the size limit of one message)."""
-    row = visible_email(request, message_id)
+    row = visible_email(request, id)
     try:
         raw = original_bytes(row)
     except OriginalUnavailable as exc:
@@ -87,11 +87,11 @@ def get_raw_message(request: HttpRequest, message_id: ObjectId) -> HttpResponseB
     return downloads.original_response(raw, row)
 
 
-@router.patch("/messages/{message_id}", response=answers(ok_200=MessageSummary), auth=auth.READ,
+@router.patch("/messages/{id}", response=answers(ok_200=MessageSummary), auth=auth.READ,
               summary="Set read or flagged")
-def set_flags(request: HttpRequest, message_id: ObjectId, payload: FlagsIn) -> dict[str, Any]:
+def set_flags(request: HttpRequest, id: ObjectId, payload: FlagsIn) -> dict[str, Any]:
     """Set `seen` and/or `flagged`; the change is pushed to the mail server as a reader's click is."""
-    row = visible_email(request, message_id)
+    row = visible_email(request, id)
     if payload.seen is None and payload.flagged is None:
         raise invalid("seen", "Send seen, flagged or both.")
     if payload.seen is not None:
@@ -103,16 +103,16 @@ def set_flags(request: HttpRequest, message_id: ObjectId, payload: FlagsIn) -> d
     return convert.summary(row)
 
 
-@router.get("/attachments/{attachment_id}", response=answers(ok_200=None), auth=auth.READ, url_name="attachment",
+@router.get("/attachments/{id}", response=answers(ok_200=None), auth=auth.READ, url_name="attachment",
             summary="An attachment's content", openapi_extra={"responses": {200: {
                 "description": "The content; its type when it is a safe one, else application/octet-stream.",
                 "content": {"*/*": BINARY}}}})
-def get_attachment(request: HttpRequest, attachment_id: ObjectId) -> HttpResponseBase:
+def get_attachment(request: HttpRequest, id: ObjectId) -> HttpResponseBase:
     stored = queries.visible_attachments(request.user).select_related("blob").filter(blob__isnull=False)
-    part = one_or_404(stored, attachment_id, "attachment")
+    part = one_or_404(stored, id, "attachment")
     return downloads.attachment_response(part)
 
 
-@router.get("/threads/{thread_id}", response=answers(ok_200=ThreadOut), auth=auth.READ, summary="A conversation")
-def get_thread(request: HttpRequest, thread_id: ObjectId) -> dict[str, Any]:
-    return convert.thread(one_or_404(queries.visible_threads(request.user), thread_id, "thread"))
+@router.get("/threads/{id}", response=answers(ok_200=ThreadOut), auth=auth.READ, summary="A conversation")
+def get_thread(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    return convert.thread(one_or_404(queries.visible_threads(request.user), id, "thread"))

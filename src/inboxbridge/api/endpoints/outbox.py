@@ -215,17 +215,17 @@ def list_outbox(request: HttpRequest, filters: Query[OutboxFilters]) -> dict[str
     return {"items": [convert.outgoing(m) for m in page], "next_cursor": str(page[-1].pk) if more else None}
 
 
-@router.get("/outbox/{message_id}", response=answers(ok_200=OutboxOut), auth=auth.SEND, summary="One sent message")
-def get_outbox_message(request: HttpRequest, message_id: ObjectId) -> dict[str, Any]:
-    return convert.outgoing(visible_message(request, message_id))
+@router.get("/outbox/{id}", response=answers(ok_200=OutboxOut), auth=auth.SEND, summary="One sent message")
+def get_outbox_message(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    return convert.outgoing(visible_message(request, id))
 
 
-@router.post("/outbox/{message_id}/cancel", response=answers(409, ok_200=OutboxOut), auth=auth.SEND,
+@router.post("/outbox/{id}/cancel", response=answers(409, ok_200=OutboxOut), auth=auth.SEND,
              summary="Cancel a message not sent yet")
-def cancel(request: HttpRequest, message_id: ObjectId) -> dict[str, Any]:
+def cancel(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
     """Take a queued or failed message out of the outbox. 409 when it is being sent, sent or
     cancelled already."""
-    row = visible_message(request, message_id)
+    row = visible_message(request, id)
     if not sending_actions.cancel_message(row):
         row.refresh_from_db()
         raise ApiProblem(409, f"This message cannot be cancelled: it is {row.get_state_display().lower()}.")

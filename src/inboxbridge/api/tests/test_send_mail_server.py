@@ -65,7 +65,7 @@ def test_the_same_idempotency_key_twice_sends_one_message(client, mail_stack, se
 
     [(delivered, _flags)] = wait_for_messages(mail_stack, recipient)
     assert delivered["Subject"] == "Order 42 confirmed" and delivered["From"].addresses[0].addr_spec == address
-    assert delivered["Message-ID"] == f"<{first.json()['message_id']}>"
+    assert delivered["Message-ID"] == f"<{first.json()['internet_message_id']}>"
     # Postfix delivers asynchronously: wait the helper's full time for a second message that never comes.
     assert len(wait_for_messages(mail_stack, recipient, count=2)) == 1
 

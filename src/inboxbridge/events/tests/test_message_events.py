@@ -63,7 +63,7 @@ def test_a_message_expunged_on_the_server_is_one_deleted_event_on_the_next_sync(
 
     assert not Email.objects.filter(pk=gone.pk).exists()
     assert recorded(EventType.MESSAGE_DELETED) == [
-        {"mailbox_id": help_desk.pk, "email_id": gone.pk, "message_id": gone.message_id}]
+        {"mailbox_id": help_desk.pk, "email_id": gone.pk, "internet_message_id": gone.message_id}]
     assert gone.message_id  # the receiver can match it to what it stored from message.new
     assert_no_secret_in_events(mailbox_secrets(help_desk))
 

@@ -42,7 +42,7 @@ def send(author, mailbox: Mailbox, to: str, subject: str) -> OutgoingMessage:
 
 
 def outbox_payload(message: OutgoingMessage, to: str) -> dict:
-    return {"mailbox_id": message.mailbox_id, "outgoing_id": message.pk, "message_id": message.message_id,
+    return {"mailbox_id": message.mailbox_id, "outgoing_id": message.pk, "internet_message_id": message.message_id,
             "subject": message.subject, "to": [["Rita", to]]}
 
 

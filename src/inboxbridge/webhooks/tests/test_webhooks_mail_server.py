@@ -60,7 +60,7 @@ def test_each_message_delivered_through_postfix_reaches_the_receiver_once_signed
     for document in documents:
         email = emails[document["data"]["email_id"]]
         assert document["data"]["mailbox_id"] == help_desk.pk
-        assert document["data"]["message_id"] == email.message_id
+        assert document["data"]["internet_message_id"] == email.message_id
         assert document["data"]["from"].startswith("carol-")
     assert len({request.id for request in receiver.requests}) == 3
     assert all(r.headers["webhook-signature"].startswith("v1,") for r in receiver.requests)
