@@ -335,6 +335,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 NOTIFICATIONS_INTERVAL_SECONDS = env_int("INBOXBRIDGE_NOTIFICATIONS_INTERVAL", 60, minimum=5)
 # A user's mailbox whose sync has failed for this many hours (since its last success) notifies its owner.
 NOTIFY_SYNC_FAILING_HOURS = env_int("INBOXBRIDGE_NOTIFY_SYNC_FAILING_HOURS", 24, minimum=1)
+# Notifications are deleted this many days after they were made, once their incident is over.
+NOTIFICATION_RETENTION_DAYS = env_int("INBOXBRIDGE_NOTIFICATION_RETENTION_DAYS", 90, minimum=1)
 
 # --- REST API (docs/api.md) ------------------------------------------------------------------------
 # Requests per minute per API token; past it the API answers 429 with Retry-After. Counted in the

@@ -143,3 +143,15 @@ def choose_application_mailbox(actor: UserModel, address: str) -> None:
     else:
         clear_option(APPLICATION_MAILBOX)
     record_audit_event(actor, "application_email.mailbox_chosen", address or "(none)")
+
+
+def prune_notifications(older_than: datetime, ongoing: Iterable[Incident], *, batch: int = 1000) -> int:
+    """Delete (up to `batch`) notifications made before `older_than` whose email is not waiting
+    to be sent and whose incident is over. The row of an incident still going on (a mailbox
+    revoked for months) is what keeps it told once, so it stays."""
+    going_on = {(incident.user.pk, incident.kind, incident.key) for incident in ongoing}
+    with transaction.atomic():
+        old = (Notification.objects.filter(created_at__lt=older_than).exclude(email=Notification.Email.PENDING)
+               .order_by("id").values_list("pk", "user_id", "kind", "incident_key")[: batch * 2])
+        ids = [pk for pk, *identity in old if tuple(identity) not in going_on][:batch]
+        return Notification.objects.filter(pk__in=ids).delete()[0] if ids else 0

@@ -11,9 +11,12 @@ often the scan or a task runs.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
 from inboxbridge.notifications import actions, mailer
@@ -24,14 +27,18 @@ logger = logging.getLogger(__name__)
 
 @task()
 def scan_for_notifications() -> dict[str, int]:
-    """Record the incidents there are now and hand out the emails that are due."""
-    created = actions.record_incidents(current_incidents())
+    """Record the incidents there are now, hand out the emails that are due, and delete old
+    notifications of incidents that are over."""
+    incidents = list(current_incidents())
+    created = actions.record_incidents(incidents)
     for notification_id in created:
         send_on_commit(notification_id)
     again = actions.due_emails()
     for notification_id in again:
         _enqueue(notification_id)
-    return {"created": len(created), "handed_out_again": len(again)}
+    pruned = actions.prune_notifications(timezone.now() - timedelta(days=settings.NOTIFICATION_RETENTION_DAYS),
+                                         incidents)
+    return {"created": len(created), "handed_out_again": len(again), "pruned": pruned}
 
 
 @task()
