@@ -233,16 +233,41 @@ _TEXT_CLEANER = nh3.Cleaner(
     tags=_TEXT_BREAK_TAGS, attributes={}, link_rel=None,
     clean_content_tags={"script", "style", "title", "noscript", "template", "svg", "math"},
 )
-_BREAK = re.compile(r"<br>|</(?:p|div|tr|li|table|h[1-6]|blockquote)>")
-_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
+# ammonia's output is well formed, with no attributes left: every tag is exactly one of these.
+_TEXT_TOKEN = re.compile(r"<(/?)(\w+)>|([^<]+)")
+_SPACES = re.compile(r"[ \t\n\r\f\v\xa0]+")  # in HTML a line break in the source is a space
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def html_to_text(source: str, limit: int = 1_000_000) -> str:
-    """A plain-text rendering of mail HTML for previews and the search index (not for display: the
-    output is text, to be escaped like any other). ammonia does the parsing, so this is linear time
-    on hostile input, unlike regular expressions over raw HTML."""
-    text = _TAG.sub("", _BREAK.sub("\n", _TEXT_CLEANER.clean(source[:limit])))
-    lines = (_SPACES.sub(" ", line).strip() for line in html_lib.unescape(text).split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    """The plain-text alternative of HTML mail (not for display: the output is text, to be escaped
+    like any other): a line per paragraph, item or <br>, and what a <blockquote> quotes prefixed
+    with ">" per level, as mail clients show a quoted reply in plain text. ammonia does the
+    parsing, so this is linear time on hostile input, unlike regular expressions over raw HTML."""
+    lines: list[tuple[int, str]] = []  # (quote depth, text)
+    depth, current = 0, ""
+
+    def end_line(*, even_empty: bool) -> None:
+        nonlocal current
+        line = _SPACES.sub(" ", current).strip()
+        if line or even_empty:
+            lines.append((depth, line))
+        current = ""
+
+    for match in _TEXT_TOKEN.finditer(_TEXT_CLEANER.clean(source[:limit])):
+        closing, tag, text = match.groups()
+        if text is not None:
+            current += html_lib.unescape(text)
+        elif tag == "br":
+            end_line(even_empty=True)  # an empty line the writer made (<div><br></div>)
+        else:
+            end_line(even_empty=False)  # a block begins or ends a line, never adds an empty one
+            if tag == "blockquote":
+                depth = max(depth - 1, 0) if closing else depth + 1
+    end_line(even_empty=False)
+    text = "\n".join(_quoted(level, line) for level, line in lines)
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _quoted(depth: int, line: str) -> str:
+    return ">" * depth + (" " + line if line else "") if depth else line

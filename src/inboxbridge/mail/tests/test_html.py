@@ -171,3 +171,17 @@ def test_html_to_text():
                         "<p>Hello&nbsp;<b>world</b></p><p>a &lt;b&gt; &amp; c</p><script>x()</script>"
                         "<ul><li>one</li><li>two</li></ul></body></html>")
     assert text == "Hello world\na <b> & c\none\ntwo"
+
+
+def test_html_to_text_quotes_what_a_blockquote_holds_per_level():
+    text = html_to_text("<p>Sounds good.</p><p>On Monday, Zoë wrote:</p><blockquote><p>Shall we meet?</p>"
+                        "<blockquote>Earlier:<br>the plan &amp; the budget</blockquote><p>Tuesday?</p></blockquote>"
+                        "<p>-- <br>Ana</p>")
+    assert text.split("\n") == [
+        "Sounds good.", "On Monday, Zoë wrote:", "> Shall we meet?", ">> Earlier:", ">> the plan & the budget",
+        "> Tuesday?", "--", "Ana"]
+
+
+def test_html_to_text_keeps_the_empty_lines_the_writer_made_and_joins_source_lines():
+    assert html_to_text("<div>Hi,</div><div><br></div><div>the\n  report</div><blockquote><div>x<br><br>y</div>"
+                        "</blockquote>") == "Hi,\n\nthe report\n> x\n>\n> y"

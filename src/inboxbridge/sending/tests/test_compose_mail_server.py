@@ -169,7 +169,9 @@ def test_a_rich_text_reply_carries_html_its_text_alternative_and_the_inline_imag
     [reply] = inbox(mail_stack, carol, expect=1)
     assert reply.get_content_type() == "multipart/alternative"
     text = reply.get_body(("plain",)).get_content()
-    assert "Looks good, thanks!" in text and "See the chart" in text and "<b>" not in text
+    assert "Looks good, thanks!" in text and "<b>" not in text
+    # The plain-text part quotes the answered message as mail clients do.
+    assert f"Carol <{carol}> wrote:\n> See the chart:" in text.replace("\r\n", "\n")
     related = reply.get_payload()[1]
     assert related.get_content_type() == "multipart/related"
     body_html = related.get_body(("html",)).get_content()
