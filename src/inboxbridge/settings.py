@@ -344,6 +344,8 @@ NOTIFICATION_RETENTION_DAYS = env_int("INBOXBRIDGE_NOTIFICATION_RETENTION_DAYS",
 API_RATE_LIMIT_PER_MINUTE = env_int("INBOXBRIDGE_API_RATE_LIMIT", 600, minimum=1)
 # How long an Idempotency-Key of a send is remembered (hours).
 API_IDEMPOTENCY_HOURS = env_int("INBOXBRIDGE_API_IDEMPOTENCY_HOURS", 24, minimum=1)
+# How long a connect link (POST /api/v1/mailboxes/connect-links) may be opened (minutes).
+API_CONNECT_LINK_MINUTES = env_int("INBOXBRIDGE_API_CONNECT_LINK_MINUTES", 30, minimum=1)
 # A Redis URL (redis://...) for a cache every process shares (the API's rate limits); default: in-memory.
 CACHE_URL = env_str("INBOXBRIDGE_CACHE_URL")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}

@@ -11,7 +11,7 @@ class ApiToken(models.Model):
     class Scope(models.TextChoices):
         MAIL_READ = "mail:read", "mail:read: read mail, folders and threads, set read and flagged"
         MAIL_SEND = "mail:send", "mail:send: send from the mailboxes the user may send from, see the outbox"
-        MAILBOXES_MANAGE = "mailboxes:manage", "mailboxes:manage: ask for a sync"
+        MAILBOXES_MANAGE = "mailboxes:manage", "mailboxes:manage: ask for a sync, make links to connect Office 365"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     # An administrator creating a token for a service user; the user themselves otherwise.
@@ -56,3 +56,27 @@ class IdempotentSend(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ConnectLink(models.Model):
+    """A link an application sends a person to, to connect their Office 365 mailbox as one of
+    `owner`'s mailboxes (or to Reconnect `mailbox`). The URL carries the secret; only its SHA-256 is
+    kept. Used once, until `expires_at`, and only while `token` is still valid."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="connect_links",
+                              help_text="The API token that made it: the application the mail is for.")
+    secret_sha256 = models.CharField(max_length=64, unique=True)
+    redirect_url = models.CharField(max_length=2000, blank=True, help_text="Where the browser goes afterwards.")
+    mailbox = models.ForeignKey("mailboxes.Mailbox", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+", help_text="Reconnect this mailbox; empty: connect one.")
+    login_hint = models.CharField(max_length=320, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"connect link {self.pk}"

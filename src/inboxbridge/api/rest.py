@@ -10,7 +10,7 @@ from ninja import NinjaAPI
 
 from inboxbridge import __version__
 from inboxbridge.api import problems
-from inboxbridge.api.endpoints import mailboxes, messages, outbox
+from inboxbridge.api.endpoints import connect_links, mailboxes, messages, outbox
 
 DESCRIPTION = """The mail inboxbridge syncs, for the application that owns it.
 
@@ -18,7 +18,9 @@ Authenticate with an API token (My Configuration > API Tokens): `Authorization: 
 A token acts as its user, with that user's access (the same rule as the pages), narrowed by its
 scopes: `mail:read`, `mail:send`, `mailboxes:manage`. Anything outside what the user may read
 answers 404. Errors are RFC 9457 problem details (`application/problem+json`); a refused field is
-named in `errors`. Past the rate limit: 429 with `Retry-After`."""
+named in `errors`. Past the rate limit: 429 with `Retry-After`. A connect link
+(`POST /mailboxes/connect-links`) lets a person connect their Office 365 mailbox as one of the
+token's user's mailboxes, without an inboxbridge account."""
 
 
 class InboxbridgeApi(NinjaAPI):
@@ -32,6 +34,8 @@ api = InboxbridgeApi(title="inboxbridge API", version=__version__, description=D
                      openapi_url="/openapi.json", docs_url="/docs",
                      docs_decorator=csp_update({"img-src": ["'self'", "data:"]}))
 problems.install(api)
+# Before mailboxes: its /mailboxes/{id} would take /mailboxes/connect-links (and answer 405).
+api.add_router("", connect_links.router)
 api.add_router("", mailboxes.router)
 api.add_router("", messages.router)
 api.add_router("", outbox.router)

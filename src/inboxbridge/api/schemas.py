@@ -197,3 +197,32 @@ class Accepted(Schema):
 
 # An id in a path: a positive bigint (larger numbers are no row, and databases refuse them).
 ObjectId = Annotated[int, Ge(1), Le(2**62)]
+
+
+# -- connect links (endpoints/connect_links.py) ----------------------------------------------------
+
+# What a redirect_url must look like: http(s), a host (an IPv6 address in brackets) without
+# user:password, an optional port, no spaces or control characters.
+REDIRECT_URL_PATTERN = (r"^https?://(\[[0-9A-Fa-f:.]+\]|[^\x00-\x20\x7f-\x9f/?#@:\[\]\\]+)(:[0-9]{1,5})?"
+                        r"([/?#][^\x00-\x20\x7f-\x9f]*)?$")
+
+
+class ConnectLinkIn(Schema):
+    # A JSON object of these fields only: a misspelt field is refused rather than ignored (and ninja's
+    # Schema would otherwise read a list's missing attributes as the defaults and accept it).
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    redirect_url: str = Field(
+        "", max_length=2000, json_schema_extra={"pattern": REDIRECT_URL_PATTERN},
+        description="Where the browser goes afterwards: an absolute http(s) URL without user:password. Its query "
+                    "gets status=connected&mailbox=<id>, or status=error&error=<code>&error_description=<text>. "
+                    "Left out: inboxbridge shows the outcome on its own page.")
+    mailbox: BodyId = Field(None, ge=1, le=2**62, validate_default=False,  # type: ignore[assignment]
+                            description="Reconnect this one of the token's user's own Office 365 mailboxes.")
+    login_hint: str = Field("", max_length=320, json_schema_extra={"format": "email"},
+                            description="The address Microsoft's sign-in page starts with.")
+
+
+class ConnectLinkOut(Schema):
+    url: str = Field(..., description="Send the person's browser here. It works once, until expires_at.")
+    expires_at: datetime

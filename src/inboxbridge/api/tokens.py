@@ -2,7 +2,7 @@
 
 A token reads `ibx_<key id>_<secret>`: the key id (public, 12 hex digits) finds the row, the secret
 (32 random bytes, base64url) is checked against its hash. A SHA-256 is enough: the secret is random
-and long, there is no password to guess slowly."""
+and long, there is no password to guess slowly. A connect link's secret is made and kept the same way."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 PREFIX = "ibx"
 _TOKEN = re.compile(r"ibx_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
+# A connect link's secret, the last part of its URL: 32 random bytes, base64url.
+_LINK_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,12 @@ def parse(token: str) -> Presented | None:
 
 def matches(presented: Presented, stored_sha256: str) -> bool:
     return hmac.compare_digest(secret_hash(presented.secret), stored_sha256)
+
+
+def new_link_secret() -> str:
+    """A connect link's secret: in its URL only; inboxbridge keeps its secret_hash."""
+    return secrets.token_urlsafe(32)
+
+
+def is_link_secret(text: str) -> bool:
+    return bool(_LINK_SECRET.fullmatch(text))

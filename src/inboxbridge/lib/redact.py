@@ -41,6 +41,8 @@ _PATTERNS = [
     # An OAuth authorization code: code=... in a URL, query string or form; 'code': ... in a dict.
     re.compile(r"(?i)(?<![\w.-])(code=)" + _VALUE),
     re.compile(r"""(?i)(["']code["'][ \t]{0,8}:[ \t]{0,8})""" + _VALUE),
+    # A connect link's secret, the last part of its path: Django logs the path of a used or expired one.
+    re.compile(r"(/connect/)[A-Za-z0-9_-]{20,}"),
     # SASL initial responses on an IMAP AUTHENTICATE or SMTP AUTH line (PLAIN carries the password).
     re.compile(r"(?<![\w-])(AUTH(?:ENTICATE)?[ \t]{1,8}(?:PLAIN|XOAUTH2|OAUTHBEARER|LOGIN)[ \t]{1,8})[A-Za-z0-9+/]+=*"),
     # IMAP "<tag> LOGIN <user> <password>": the password.

@@ -33,19 +33,26 @@ class Redeemed:
     fingerprint: str
 
 
-def _redeem(request: HttpRequest, pending: flows.PendingFlow, answer: dict[str, str]) -> Redeemed | None:
-    """The signed-in account and its tokens; None (with the reason shown) when Microsoft refused."""
+def redeem_mailbox_sign_in(pending: flows.PendingFlow, answer: dict[str, str], *, again: str) -> Redeemed:
+    """The mailbox account that signed in at Microsoft and its tokens. A MicrosoftError (its message
+    ending with `again` where starting over helps) when Microsoft refused, or did not say which
+    mailbox signed in."""
     config = load_config()
     cache = client.new_cache()
+    identity = flows.redeem(pending, answer, again=again, config=config, cache=cache)
+    if not identity.username:
+        raise MicrosoftError("no_username", "Microsoft did not say which mailbox signed in (no preferred_username "
+                                            "claim).")
+    return Redeemed(identity, client.serialize_cache(cache), config.fingerprint)
+
+
+def _redeem(request: HttpRequest, pending: flows.PendingFlow, answer: dict[str, str]) -> Redeemed | None:
+    """The signed-in account and its tokens; None (with the reason shown) when Microsoft refused."""
     try:
-        identity = flows.redeem(pending, answer, again="Click Connect again.", config=config, cache=cache)
+        return redeem_mailbox_sign_in(pending, answer, again="Click Connect again.")
     except MicrosoftError as error:
         messages.error(request, f"The mailbox was not connected. {error.message}")
         return None
-    if not identity.username:
-        messages.error(request, "Microsoft did not say which mailbox signed in (no preferred_username claim).")
-        return None
-    return Redeemed(identity, client.serialize_cache(cache), config.fingerprint)
 
 
 def _full_access_problem(shared: str, redeemed: Redeemed) -> str:

@@ -78,8 +78,9 @@ def start(
     kind: str,
     scopes: list[str],
     *,
-    failure_page: str,
-    failure: str,
+    failure_page: str = "",
+    failure: str = "",
+    on_failure: Callable[[MicrosoftError], HttpResponse] | None = None,
     login_hint: str = "",
     config: MicrosoftConfig | None = None,
     **payload: Any,
@@ -88,12 +89,14 @@ def start(
 
     The flow and `payload` are kept in this session for the handler of `kind`. When Microsoft cannot
     be asked (settings incomplete or wrong, platform unreachable), the browser goes back to
-    `failure_page` with `failure` followed by the reason.
+    `failure_page` with `failure` followed by the reason, or gets what `on_failure` answers to it.
     """
     config = config or load_config()
     try:
         flow = client.start_flow(config, scopes, redirect_uri(request), login_hint=login_hint or None)
     except MicrosoftError as error:
+        if on_failure is not None:
+            return on_failure(error)
         messages.error(request, f"{failure} {error.message}")
         return redirect(failure_page)
     _remember(request, kind, flow, **payload)
