@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -130,9 +131,15 @@ def create_connect_link(token: ApiToken, *, redirect_url: str, mailbox: Mailbox 
         mailbox=mailbox, login_hint=login_hint, expires_at=now + timedelta(minutes=settings.API_CONNECT_LINK_MINUTES),
     )
     record_audit_event(token.user, "api_connect_link.created", mailbox.email_address if mailbox else "",
-                       link=link.pk, key_id=token.key_id, token=token.name, redirect_url=redirect_url,
+                       link=link.pk, key_id=token.key_id, token=token.name, returns_to=_origin(redirect_url),
                        expires_at=link.expires_at.isoformat())
     return CreatedLink(link, secret)
+
+
+def _origin(url: str) -> str:
+    """Where a redirect_url goes, without its path and query (which may carry the application's own state)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if url else ""
 
 
 def use_connect_link(link: ConnectLink) -> bool:

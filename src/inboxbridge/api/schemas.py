@@ -201,10 +201,10 @@ ObjectId = Annotated[int, Ge(1), Le(2**62)]
 
 # -- connect links (endpoints/connect_links.py) ----------------------------------------------------
 
-# What a redirect_url must look like: http(s), a host (an IPv6 address in brackets) without
-# user:password, an optional port, no spaces or control characters.
-REDIRECT_URL_PATTERN = (r"^https?://(\[[0-9A-Fa-f:.]+\]|[^\x00-\x20\x7f-\x9f/?#@:\[\]\\]+)(:[0-9]{1,5})?"
-                        r"([/?#][^\x00-\x20\x7f-\x9f]*)?$")
+# What a redirect_url must look like: http(s), a host name or IPv4 address in ASCII (an RFC 3986
+# reg-name: no user:password, no IPv6 literal, punycode for other scripts), an optional port, then
+# no spaces or control characters.
+REDIRECT_URL_PATTERN = r"^https?://[A-Za-z0-9._~!$&'()*+,;=%-]+(:[0-9]{1,5})?([/?#][^\x00-\x20\x7f-\x9f]*)?$"
 
 
 class ConnectLinkIn(Schema):

@@ -69,6 +69,7 @@ def test_a_link_is_made_for_the_tokens_user_and_only_its_hash_is_kept(client, cr
     assert secret not in stored
     created = AuditEvent.objects.get(action="api_connect_link.created")
     assert created.actor == crm["user"] and created.detail["token"] == "crm app"
+    assert created.detail["returns_to"] == "https://crm.example.com"  # not the application's query
     # Django logs the path of a used or expired link: the secret in it is masked.
     assert secret not in redact(f"Gone: /connect/{secret}")
 
@@ -98,6 +99,9 @@ def test_a_reconnect_link_is_for_one_of_the_users_own_office365_mailboxes(client
     ({"redirect_url": "/mailbox-connected"}, "redirect_url", "absolute http:// or https:// URL"),
     ({"redirect_url": "https://crm.example.com/a b"}, "redirect_url", "absolute http:// or https:// URL"),
     ({"redirect_url": "https://user:pw@crm.example.com/"}, "redirect_url", "user name or password"),
+    ({"redirect_url": "http://[::1]:8000/"}, "redirect_url", "absolute http:// or https:// URL"),
+    # A host that NFKC-normalises into another one ("\u2100" is "a/c"): hosts are ASCII.
+    ({"redirect_url": "https://crm\u2100.example/"}, "redirect_url", "absolute http:// or https:// URL"),
     ({"redirect_url": "https://crm.example.com@evil.example/"}, "redirect_url", "user name or password"),
     ({"redirect_url": "https://" + "a" * 2000}, "redirect_url", "at most 2000"),
     ({"login_hint": "dana"}, "login_hint", "not an email address"),
