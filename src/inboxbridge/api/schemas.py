@@ -3,7 +3,7 @@ generated from these, and every answer is checked against them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from annotated_types import Ge, Le
@@ -226,3 +226,13 @@ class ConnectLinkIn(Schema):
 class ConnectLinkOut(Schema):
     url: str = Field(..., description="Send the person's browser here. It works once, until expires_at.")
     expires_at: datetime
+
+
+class FolderChoiceIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    sync: list[BodyId] = Field(..., max_length=2000, description="The ids of the folders to synchronise "
+                                                                 "(GET /mailboxes/{id}/folders); the others stop.")
+    sync_from: date | None = Field(None, description="Only mail received from this day on, for folders not "
+                                                     "synchronised yet (a folder already synchronised keeps its "
+                                                     "mail); null or left out: all mail.")

@@ -54,6 +54,8 @@ OPERATIONS = [
     Operation("sync now", "post", lambda o: f"/mailboxes/{o.mailbox.pk}/sync", "mailboxes:manage", ok=202,
               member_status=403),
     Operation("folders", "get", lambda o: f"/mailboxes/{o.mailbox.pk}/folders", "mail:read"),
+    Operation("choose folders", "put", lambda o: f"/mailboxes/{o.mailbox.pk}/folders", "mailboxes:manage",
+              body=lambda o: {"sync": [o.folder_id]}, member_status=403),
     Operation("messages of a mailbox", "get", lambda o: f"/messages?mailbox={o.mailbox.pk}", "mail:read"),
     Operation("messages of a folder", "get", lambda o: f"/messages?folder={o.folder_id}", "mail:read"),
     Operation("message", "get", lambda o: f"/messages/{o.email.pk}", "mail:read"),

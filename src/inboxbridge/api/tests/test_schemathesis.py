@@ -44,10 +44,13 @@ def token(world: World, settings) -> str:
     return make_token(world.alice)
 
 
-# Rules between the parts of a request that JSON Schema cannot state: every inline image is shown
-# by the HTML, every cid: of the HTML names a sent image, inline images are images with a usable
-# name. A request the document allows may be refused for them, with a 422 naming those fields.
-CROSS_FIELD_RULES = {("POST", "/api/v1/outbox/with-attachments"): ("inline", "message.html", "html")}
+# Rules between the parts of a request, or with what is stored, that JSON Schema cannot state:
+# every inline image is shown by the HTML, every cid: of the HTML names a sent image, inline images
+# are images with a usable name; the folders chosen are folders of this mailbox, the day to sync from
+# is not in the future. A request the document allows may be refused for them, with a 422 naming
+# those fields.
+CROSS_FIELD_RULES = {("POST", "/api/v1/outbox/with-attachments"): ("inline", "message.html", "html"),
+                     ("PUT", "/api/v1/mailboxes/{id}/folders"): ("sync", "sync_from")}
 
 
 def _excluded(case: Case) -> list:
