@@ -19,7 +19,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseNotFound
 from django.http.response import HttpResponseBase
 
 from inboxbridge.mail.blobs import ContentMissing, open_blob
-from inboxbridge.mail.models import Attachment, Email
+from inboxbridge.mail.models import Attachment, Blob, Email
 from inboxbridge.mail.original import original_filename
 
 logger = logging.getLogger(__name__)
@@ -65,15 +65,20 @@ def content_disposition(disposition: str, filename: str) -> str:
 
 def _response(part: Attachment, content_type: str, disposition: str) -> HttpResponseBase:
     assert part.blob is not None
+    return _blob_response(part.blob, content_type, content_disposition(disposition, download_name(part)),
+                          f"Attachment {part.pk}")
+
+
+def _blob_response(blob: Blob, content_type: str, disposition: str, what: str) -> HttpResponseBase:
     try:
-        content = open_blob(part.blob)
+        content = open_blob(blob)
     except ContentMissing as exc:
-        logger.error("Attachment %s (blob %s): %s", part.pk, part.blob.pk, exc)
+        logger.error("%s (blob %s): %s", what, blob.pk, exc)
         return HttpResponseNotFound("The content of this attachment is missing on the server. "
                                     "Please tell your administrator.", content_type="text/plain; charset=utf-8")
     # Streamed from the file (or the row): a 25 MB attachment is not held in memory whole.
     response: HttpResponseBase = FileResponse(content, content_type=content_type)
-    return _inert(response, content_disposition(disposition, download_name(part)))
+    return _inert(response, disposition)
 
 
 def _inert(response: HttpResponseBase, disposition: str) -> HttpResponseBase:
@@ -94,6 +99,14 @@ def inline_image_response(part: Attachment) -> HttpResponseBase:
     if kind not in INLINE_IMAGE_TYPES:
         return attachment_response(part)
     return _response(part, kind, "inline")
+
+
+def stored_image_response(blob: Blob, content_type: str, filename: str, what: str) -> HttpResponseBase:
+    """An image kept outside received mail (one inserted into a draft), served as an inline part is:
+    shown only when its type is a plain raster image, downloaded otherwise."""
+    kind = safe_content_type(content_type)
+    disposition = "inline" if kind in INLINE_IMAGE_TYPES else "attachment"
+    return _blob_response(blob, kind, content_disposition(disposition, filename or "image"), what)
 
 
 def original_response(raw: bytes, email: Email) -> HttpResponseBase:

@@ -2,9 +2,10 @@
 looked up through visible_emails and visible_drafts, so another user's ids answer 404. Every page
 showing mail is `never_cache`.
 
-One view writes every kind of message; its POST does one of three things (the `action` field):
-"send" (the default), "save" (the Save draft button) and "autosave" (compose.js's timer, answered
-with JSON). Once a draft exists, the page's address is the draft's, so a reload resumes it."""
+One view writes every kind of message; its POST does one of four things (the `action` field):
+"send" (the default), "save" (the Save draft button), "autosave" (compose.js's timer, answered
+with JSON) and "image" (an image inserted into the text: image_views). Once a draft exists, the
+page's address is the draft's, so a reload resumes it."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from inboxbridge.accounts.types import AuthenticatedRequest
 from inboxbridge.mail.models import Email
 from inboxbridge.mail.queries import visible_emails
-from inboxbridge.sending import actions, composing, mime, originals, queries, tasks
+from inboxbridge.sending import actions, composing, image_views, images, mime, originals, queries, tasks
 from inboxbridge.sending.addresses import format_addresses
 from inboxbridge.sending.composing import Origin
 from inboxbridge.sending.forms import ComposeForm, DraftForm
@@ -84,7 +85,7 @@ def _compose(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft | 
         saved = get_object_or_404(queries.visible_drafts(user), pk=int(request.POST["draft"]))
     choices: dict[str, Any] = {
         "originals": originals.listed_attachments(origin.forward_of) if origin.forward_of is not None else [],
-        "uploads": list(saved.uploads.all()) if saved is not None else [],
+        "uploads": composing.attached_uploads(saved),
         "forwarding": origin.forward_of is not None,
     }
     action = request.POST.get("action", "send")
@@ -97,10 +98,12 @@ def _compose(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft | 
         initial = (composing.resumed(saved) if saved is not None
                    else composing.initial(origin, first, signatures.get(first.pk, "") if first else ""))
         form = DraftForm(user, initial=initial, **choices)
+    elif action == "image":
+        return image_views.insert_image(request, origin, saved, choices)
     elif action in ("save", "autosave"):
         form = DraftForm(user, request.POST, request.FILES if action == "save" else None, **choices)
         if form.is_valid():
-            saved = actions.save_draft(user, saved, composing.draft_fields(form.cleaned_data, origin),
+            saved = actions.save_draft(user, saved, composing.draft_fields(form.cleaned_data, origin, saved),
                                        uploads=_uploads(form), removed_uploads=form.removed_uploads)
             url = reverse("sending:draft", args=[saved.pk])
             if action == "autosave":
@@ -108,12 +111,12 @@ def _compose(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft | 
             messages.success(request, "Draft saved. You find it under Drafts.")
             return redirect(url)
         if action == "autosave":
-            return JsonResponse({"error": _errors(form)}, status=400)
+            return JsonResponse({"error": form.said_errors()}, status=400)
     else:
-        sizes = composing.original_sizes(origin)
+        sizes = composing.carried_sizes(origin, saved, request.POST.get("body_html", ""))
         form = ComposeForm(user, request.POST, request.FILES, **sizes, **choices)
         if form.is_valid():
-            saved = actions.save_draft(user, saved, composing.draft_fields(form.cleaned_data, origin),
+            saved = actions.save_draft(user, saved, composing.draft_fields(form.cleaned_data, origin, saved),
                                        uploads=_uploads(form), removed_uploads=form.removed_uploads)
             try:
                 outgoing, warnings = composing.outgoing(form.cleaned_data, origin, saved, user.get_full_name())
@@ -138,11 +141,12 @@ def _keep_files(request: AuthenticatedRequest, origin: Origin, saved: SavedDraft
     typed = DraftForm(request.user, request.POST, request.FILES, **choices)
     if not typed.is_valid():
         return refused, saved
-    saved = actions.save_draft(request.user, saved, composing.draft_fields(typed.cleaned_data, origin),
+    saved = actions.save_draft(request.user, saved, composing.draft_fields(typed.cleaned_data, origin, saved),
                                uploads=_uploads(typed), removed_uploads=typed.removed_uploads)
     data = request.POST.copy()
-    data.setlist("keep_upload", [str(upload.pk) for upload in saved.uploads.all()])
-    choices = {**choices, "uploads": list(saved.uploads.all())}
+    attached = composing.attached_uploads(saved)
+    data.setlist("keep_upload", [str(upload.pk) for upload in attached])
+    choices = {**choices, "uploads": attached}
     form = ComposeForm(request.user, data, original_size=refused.original_size, inline_size=refused.inline_size,
                        **choices)
     form.is_valid()  # the same refusals, said again beside the fields
@@ -155,21 +159,14 @@ def _uploads(form: DraftForm) -> list[mime.Part]:
             for upload in form.cleaned_data.get("attach") or []]
 
 
-def _errors(form: DraftForm) -> str:
-    said = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        said.append(f"{label}: " * bool(label) + " ".join(str(error) for error in errors))
-    return " ".join(said)
-
-
 def _page(request: AuthenticatedRequest, form: DraftForm | None, origin: Origin, saved: SavedDraft | None,
           mailboxes: list[Any], status: int = 200) -> HttpResponse:
     signatures = queries.signatures(request.user, mailboxes)
     html = form["body_html"].value() if form is not None else ""
     return render(request, "sending/compose.html", {
         "form": form, "origin": origin, "parent": origin.parent, "saved": saved,
-        "html_initial": composing.for_editor(html or "", origin),
+        "html_initial": composing.for_editor(html or "", origin, saved),
+        "image_types": images.ACCEPT_ATTRIBUTE, "image_names": images.ACCEPTED,
         "signatures": {str(pk): composing.signature_html(text) for pk, text in signatures.items()},
         "send_max_bytes": settings.SEND_MAX_BYTES,
         "unusable": queries.unusable_mailbox(request.user),

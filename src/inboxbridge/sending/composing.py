@@ -5,6 +5,7 @@ the form (the HTML sanitised, its text alternative, the images and files it carr
 from __future__ import annotations
 
 import html as html_lib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from inboxbridge.mail.models import Email
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sending import actions, mime, originals
 from inboxbridge.sending.addresses import format_addresses
-from inboxbridge.sending.models import SavedDraft
+from inboxbridge.sending.models import DraftAttachment, SavedDraft
 
 SIGNATURE_SEPARATOR = "-- "  # RFC 3676: mail clients recognise (and may hide) what follows
 EMPTY_SIGNATURE = '<div class="signature"></div>'  # kept, so choosing another From can fill it
@@ -72,42 +73,68 @@ def initial(origin: Origin, mailbox: Mailbox | None, signature: str) -> dict[str
     return {**values, "body_html": html}
 
 
-def _inline_urls(original: Email | None) -> dict[str, str]:
-    """The original's inline images as the editor shows them (this site's owner-checked route;
-    a cid: URL shows nothing in a browser) -> their Content-ID."""
-    if original is None:
-        return {}
-    return {reverse("mail:inline", args=[original.pk, part.pk]): part.content_id.strip("<>")
-            for part in originals.shown_inline(original)}
+def attached_uploads(saved: SavedDraft | None) -> list[DraftAttachment]:
+    """The draft's attached files (listed on the page to keep or untick), not its inserted images."""
+    return [upload for upload in saved.uploads.all() if not upload.inline] if saved is not None else []
 
 
-def for_editor(html: str, origin: Origin) -> str:
-    for url, cid in _inline_urls(origin.original).items():
+def inserted_images(saved: SavedDraft | None) -> list[DraftAttachment]:
+    """The images inserted into the draft's text, shown or not any more."""
+    return [upload for upload in saved.uploads.all() if upload.inline] if saved is not None else []
+
+
+def image_url(upload: DraftAttachment) -> str:
+    return reverse("sending:draft-image", args=[upload.draft_id, upload.pk])
+
+
+def _inline_urls(original: Email | None, saved: SavedDraft | None) -> dict[str, str]:
+    """The images the editor shows as this site's owner-checked routes (a cid: URL shows nothing
+    in a browser) -> their Content-ID: the original's inline images, and those inserted into the draft."""
+    urls = {image_url(upload): upload.content_id for upload in inserted_images(saved)}
+    if original is not None:
+        urls.update({reverse("mail:inline", args=[original.pk, part.pk]): part.content_id.strip("<>")
+                     for part in originals.shown_inline(original)})
+    return urls
+
+
+def for_editor(html: str, origin: Origin, saved: SavedDraft | None = None) -> str:
+    for url, cid in _inline_urls(origin.original, saved).items():
         html = html.replace(f'src="cid:{cid}"', f'src="{url}"')
     return html
 
 
-def from_editor(html: str, origin: Origin) -> str:
-    """The editor's HTML with the original's images named by Content-ID again, as they are sent."""
-    for url, cid in _inline_urls(origin.original).items():
-        html = html.replace(f'src="{url}"', f'src="cid:{cid}"')
+def from_editor(html: str, origin: Origin, saved: SavedDraft | None = None) -> str:
+    """The editor's HTML with its images named by Content-ID again, as they are sent. An image cut
+    and pasted within the editor comes back with this site's address in front of its path."""
+    for url, cid in _inline_urls(origin.original, saved).items():
+        html = re.sub(f'src="(?:https?://[^/"]*)?{re.escape(url)}"', f'src="cid:{cid}"', html)
     return html
 
 
-def original_sizes(origin: Origin) -> dict[str, int]:
-    """What the original adds to the files of the message, for ComposeForm's size check."""
+def _shown(cid: str, html: str) -> bool:
+    return f"cid:{cid.lower()}" in html
+
+
+def carried_sizes(origin: Origin, saved: SavedDraft | None, editor_html: str) -> dict[str, int]:
+    """What the message carries besides its attached files, for the size check: the forwarded
+    original (when it goes as a file), and the inline images its HTML shows."""
     original = origin.original
+    html = from_editor(editor_html, origin, saved).lower() if editor_html.strip() else ""
+    shown = [part.size for part in originals.shown_inline(original) if _shown(part.content_id.strip("<>"), html)
+             ] if original is not None and html else []
+    shown += [upload.size for upload in inserted_images(saved) if _shown(upload.content_id, html)] if html else []
     return {"original_size": origin.forward_of.size if origin.forward_of is not None else 0,
-            "inline_size": sum(part.size for part in originals.shown_inline(original)) if original else 0}
+            "inline_size": sum(shown)}
 
 
 def resumed(saved: SavedDraft) -> dict[str, Any]:
     return {"mailbox": saved.mailbox, "to": saved.to, "cc": saved.cc, "bcc": saved.bcc, "subject": saved.subject,
             "body": saved.body_text, "body_html": saved.body_html, "forward_as_attachment": saved.forward_as_attachment,
-            "keep_original": saved.kept_original_parts, "keep_upload": [part.pk for part in saved.uploads.all()]}
+            "keep_original": saved.kept_original_parts,
+            "keep_upload": [part.pk for part in attached_uploads(saved)]}
 
 
-def draft_fields(data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+def draft_fields(data: dict[str, Any], origin: Origin, saved: SavedDraft | None = None) -> dict[str, Any]:
     """SavedDraft's fields from a form's cleaned data (a DraftForm's raw texts, or a ComposeForm's)."""
     def typed(name: str) -> str:
         value = data.get(name) or ""
@@ -115,7 +142,8 @@ def draft_fields(data: dict[str, Any], origin: Origin) -> dict[str, Any]:
 
     return {"mailbox": data.get("mailbox"), "to": typed("to"), "cc": typed("cc"), "bcc": typed("bcc"),
             "subject": data.get("subject") or "", "body_text": data.get("body") or "",
-            "body_html": _kept_html(from_editor(data.get("body_html") or "", origin)), "reply_to_email": origin.parent,
+            "body_html": _kept_html(from_editor(data.get("body_html") or "", origin, saved)),
+            "reply_to_email": origin.parent,
             "forward_of": origin.forward_of,
             "forward_as_attachment": bool(data.get("forward_as_attachment")),
             "kept_original_parts": list(data.get("keep_original") or [])}
@@ -134,11 +162,19 @@ def outgoing(
     originals.OriginalMissing when a file's content is gone from the server."""
     original = origin.original
     warnings: list[str] = []
-    inline_cids = {part.content_id.lower() for part in originals.inline_images(original)} if original else set()
-    html = sendable_html(from_editor(data["body_html"], origin), inline_cids) if data.get("body_html") else ""
-    inline = [part for part in originals.inline_images(original) if f"cid:{part.content_id.lower()}" in html.lower()
-              ] if html and original is not None else []
-    files = [_upload_part(upload) for upload in saved.uploads.all()]
+    quoted = originals.shown_inline(original) if original is not None else []
+    inserted = inserted_images(saved)
+    inline_cids = ({part.content_id.strip("<>").lower() for part in quoted}
+                   | {upload.content_id.lower() for upload in inserted})
+    html = sendable_html(from_editor(data["body_html"], origin, saved), inline_cids) if data.get("body_html") else ""
+    inline: list[mime.Part] = []
+    if html:
+        # Only the images the HTML still shows go: one the writer deleted in the editor is not sent at all.
+        low = html.lower()
+        if original is not None:
+            inline += [part for part in originals.inline_images(original) if _shown(part.content_id, low)]
+        inline += [_upload_part(upload) for upload in inserted if _shown(upload.content_id, low)]
+    files = [_upload_part(upload) for upload in attached_uploads(saved)]
     if origin.forward_of is not None:
         files += originals.attachment_parts(origin.forward_of, data.get("keep_original") or [])
         if data.get("forward_as_attachment"):
@@ -168,10 +204,11 @@ def sendable_html(html: str, inline_cids: set[str], *, asked: set[str] | None = 
     return sanitize_email_html(html, allow_remote=True, cid_url=cid_url).html
 
 
-def _upload_part(upload: Any) -> mime.Part:
+def _upload_part(upload: DraftAttachment) -> mime.Part:
     try:
         data = blob_bytes(upload.blob)
     except ContentMissing:
+        again = "insert it" if upload.inline else "attach it"
         raise originals.OriginalMissing(f"The content of “{upload.filename}” is missing on the server. Remove it "
-                                        "and attach it again.") from None
-    return mime.Part(upload.filename, upload.content_type, data)
+                                        f"and {again} again.") from None
+    return mime.Part(upload.filename, upload.content_type, data, upload.content_id)

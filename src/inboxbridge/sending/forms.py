@@ -11,7 +11,9 @@ from django.template.defaultfilters import filesizeformat
 from inboxbridge.mail.models import Attachment
 from inboxbridge.mail.queries import User
 from inboxbridge.mailboxes.models import Mailbox
+from inboxbridge.sending import images
 from inboxbridge.sending.addresses import Address, parse_addresses
+from inboxbridge.sending.mime import Part
 from inboxbridge.sending.models import DraftAttachment
 from inboxbridge.sending.queries import sendable_mailboxes
 
@@ -97,6 +99,24 @@ class DraftForm(forms.Form):
         kept = set(self.cleaned_data.get("keep_upload") or [])
         return [pk for pk in self.uploads if pk not in kept]
 
+    def carried_size(self, *, original_size: int = 0, inline_size: int = 0) -> int:
+        """The bytes of files the message would carry (of a valid form): the new and kept files, the
+        original's, and what composing.carried_sizes counted (the .eml, the inline images shown)."""
+        data = self.cleaned_data
+        return (sum(upload.size or 0 for upload in data.get("attach") or [])
+                + sum(self.uploads[pk].size for pk in data.get("keep_upload") or [])
+                + sum(self.originals[pk].size for pk in data.get("keep_original") or [])
+                + (original_size if data.get("forward_as_attachment") else 0)
+                + (inline_size if data.get("body_html") else 0))
+
+    def said_errors(self) -> str:
+        """The form's errors in one line, each after its field's label (for an answer in JSON)."""
+        said = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            said.append(f"{label}: " * bool(label) + " ".join(str(error) for error in errors))
+        return " ".join(said)
+
 
 class ComposeForm(DraftForm):
     """The message as it is sent: addresses parsed, headers one line, files within the limit."""
@@ -104,7 +124,7 @@ class ComposeForm(DraftForm):
     def __init__(self, *args: Any, original_size: int = 0, inline_size: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.original_size = original_size  # the forwarded message, when it goes as a file
-        self.inline_size = inline_size  # the original's inline images, which go with a rich-text answer
+        self.inline_size = inline_size  # the inline images the HTML shows (the original's, the inserted ones)
 
     def _addresses(self, name: str) -> list[Address]:
         return parse_addresses(self.cleaned_data.get(name) or "")
@@ -131,17 +151,36 @@ class ComposeForm(DraftForm):
         data = super().clean() or {}
         if not self.errors and not (data.get("to") or data.get("cc") or data.get("bcc")):
             self.add_error("to", "Add at least one recipient.")
-        total = (sum(upload.size or 0 for upload in data.get("attach") or [])
-                 + sum(self.uploads[pk].size for pk in data.get("keep_upload") or [])
-                 + sum(self.originals[pk].size for pk in data.get("keep_original") or [])
-                 + (self.original_size if data.get("forward_as_attachment") else 0)
-                 + (self.inline_size if data.get("body_html") else 0))
+        total = self.carried_size(original_size=self.original_size, inline_size=self.inline_size)
         limit = settings.SEND_MAX_BYTES
         if total > limit:
             self.add_error("attach", f"The files come to {filesizeformat(total)}; a message may carry at most "
                                     f"{filesizeformat(limit)} of files (mail servers refuse bigger messages). "
                                     "Remove some, or send them in several messages.")
         return data
+
+
+class InsertImageForm(forms.Form):
+    """An image inserted into the text of a message (the editor's Insert image, a paste, a drop):
+    one of the formats every mail client shows, told by its content, within the message's limit."""
+
+    image = forms.FileField(label="Image")
+
+    def clean_image(self) -> Part:
+        upload: UploadedFile = self.cleaned_data["image"]
+        name = upload.name or ""
+        limit = settings.SEND_MAX_BYTES
+        size = upload.size or 0
+        if size > limit:
+            raise forms.ValidationError(f"“{name or 'The image'}” is {filesizeformat(size)}; a message may "
+                                        f"carry at most {filesizeformat(limit)} of files. Make it smaller, or "
+                                        "send it in a message of its own.")
+        data = upload.read()
+        try:
+            content_type = images.image_type(name, upload.content_type or "", data)
+        except images.ImageRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
+        return Part(images.image_filename(name, content_type), content_type, data)
 
 
 class SignatureForm(forms.Form):

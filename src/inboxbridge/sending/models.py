@@ -127,20 +127,28 @@ class SavedDraft(models.Model):
 
 
 class DraftAttachment(models.Model):
-    """A file uploaded into a draft. Its content is a Blob of the attachment store (shared with
-    received mail of the same content); housekeeping keeps a Blob a draft still names."""
+    """A file uploaded into a draft: attached, or an image inserted into the text (it has a
+    Content-ID then). Its content is a Blob of the attachment store (shared with received mail of
+    the same content); housekeeping keeps a Blob a draft still names."""
 
     draft = models.ForeignKey(SavedDraft, on_delete=models.CASCADE, related_name="uploads")
     blob = models.ForeignKey("mail.Blob", on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=200)
     size = models.PositiveBigIntegerField()
+    # An inserted image, sent inline under this Content-ID (no angle brackets) while the HTML shows
+    # it; empty for an attached file.
+    content_id = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def inline(self) -> bool:
+        return bool(self.content_id)
 
 
 class Signature(models.Model):

@@ -9,7 +9,7 @@ from inboxbridge.mail.queries import visible_emails
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.mailboxes.queries import AnyUser as User
 from inboxbridge.mailboxes.queries import visible_mailboxes
-from inboxbridge.sending.models import OutgoingMessage, SavedDraft, Signature
+from inboxbridge.sending.models import DraftAttachment, OutgoingMessage, SavedDraft, Signature
 
 SUGGESTIONS = 10
 
@@ -47,6 +47,12 @@ def visible_drafts(user: User) -> QuerySet[SavedDraft]:
     if not user.is_authenticated:
         return SavedDraft.objects.none()
     return SavedDraft.objects.filter(author_id=user.pk)
+
+
+def draft_image(user: User, draft_id: int, upload_id: int) -> DraftAttachment | None:
+    """An image inserted into one of the user's drafts (what the editor shows while it is written)."""
+    return (DraftAttachment.objects.filter(draft__in=visible_drafts(user), draft_id=draft_id, pk=upload_id)
+            .exclude(content_id="").select_related("blob").first())
 
 
 def signatures(user: User, mailboxes: list[Mailbox]) -> dict[int, str]:

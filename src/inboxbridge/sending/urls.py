@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from inboxbridge.sending import compose_views, settings_views, views
+from inboxbridge.sending import compose_views, image_views, settings_views, views
 
 app_name = "sending"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("drafts/", compose_views.drafts, name="drafts"),
     path("drafts/<int:draft_id>/", compose_views.draft, name="draft"),
     path("drafts/<int:draft_id>/discard/", compose_views.discard_draft, name="discard-draft"),
+    path("drafts/<int:draft_id>/images/<int:upload_id>/", image_views.draft_image, name="draft-image"),
     path("addresses/", compose_views.address_suggestions, name="address-suggestions"),
     path("signature/", settings_views.my_signature, name="signature"),
     path("signature/mailbox/<int:mailbox_id>/", settings_views.mailbox_signature, name="mailbox-signature"),

@@ -29,3 +29,10 @@ def servers(monkeypatch: pytest.MonkeyPatch) -> FakeServers:
 def other_mailbox(django_user_model: Any) -> Mailbox:
     """A user with a password ("Other") mailbox; the fake servers answer for it."""
     return make_mailbox(django_user_model.objects.create_user("writer", "writer@example.test", "writer-password-1"))
+
+
+@pytest.fixture
+def writer(client: Any, other_mailbox: Mailbox) -> Any:
+    """The test client, signed in as the owner of `other_mailbox`."""
+    client.force_login(other_mailbox.owner)
+    return client

@@ -8,8 +8,10 @@ import email.policy
 import imaplib
 import json
 import re
+import struct
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -34,6 +36,13 @@ def queue(mailbox: Mailbox, **fields: Any) -> OutgoingMessage:
     message = actions.queue_message(mailbox.owner, draft(mailbox, **fields))
     tasks.dispatch_on_commit(message.pk)
     return message
+
+
+def fields(mailbox: Mailbox, **values: Any) -> dict[str, Any]:
+    """A Compose page's POST: a valid message from `mailbox`, with `values` in place."""
+    data = {"mailbox": mailbox.pk, "to": "ann@example.test", "cc": "", "bcc": "", "subject": "Hi", "body": "Hello."}
+    data.update(values)
+    return data
 
 
 def fetch_all(client: imaplib.IMAP4, folder: str) -> list[tuple[EmailMessage, str]]:
@@ -71,6 +80,16 @@ def new_recipient(stack: Any, name: str = "rcpt") -> str:
     address = f"{name}-{uuid.uuid4().hex[:8]}@{stack.domain}"
     stack.add_user(address)
     return address
+
+
+def png(width: int = 24, height: int = 16, rgb: tuple[int, int, int] = (200, 40, 40), *, noise: int = 0) -> bytes:
+    """A real PNG a browser draws (one colour), `noise` random bytes after its end to make it bigger."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"") + uuid.uuid4().bytes * (noise // 16))
 
 
 def plant_access_token(mailbox: Mailbox, token: str) -> None:

@@ -8,11 +8,13 @@ import email
 import email.policy
 import hashlib
 import os
+import re
 import uuid
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from tests.factories import make_mailbox
 
@@ -21,6 +23,7 @@ from inboxbridge.mail.models import Email
 from inboxbridge.mail.tests.helpers import expunge_all, raw_inbox
 from inboxbridge.mailboxes.models import Mailbox
 from inboxbridge.sending.models import OutgoingMessage, SavedDraft
+from inboxbridge.sending.tests.helpers import png
 from inboxbridge.sync.tests.helpers import select_folders
 
 pytestmark = [pytest.mark.mailserver, pytest.mark.django_db(transaction=True)]
@@ -180,6 +183,31 @@ def test_a_rich_text_reply_carries_html_its_text_alternative_and_the_inline_imag
     [image] = [part for part in related.iter_parts() if part.get_content_type() == "image/png"]
     assert image["Content-ID"] == "<chart@fabrikam.test>" and sha(image.get_content()) == sha(PNG)
     assert reply["In-Reply-To"] == original["Message-ID"]
+
+
+def test_an_image_inserted_into_the_text_arrives_inline_under_the_cid_its_html_names(mail_stack, ivy, client):
+    carol = person(mail_stack, "carol")
+    picture = png(40, 30, (20, 160, 90))
+    inserted = client.post(reverse("sending:compose"), {
+        "mailbox": ivy.pk, "to": carol, "subject": "Floor plan", "action": "image",
+        "image": SimpleUploadedFile("plan.png", picture, "image/png")})
+    assert inserted.status_code == 200, inserted.content
+    answer = inserted.json()
+    sent = client.post(answer["url"], {
+        "mailbox": ivy.pk, "to": carol, "subject": "Floor plan", "body": "ignored: the HTML is the message",
+        "body_html": f'<p>The <b>plan</b>:</p><p><img src="{answer["image"]["src"]}" alt="plan.png"></p>',
+        "action": "send"})
+    assert sent.status_code == 302
+
+    [arrived] = inbox(mail_stack, carol, expect=1)
+    assert arrived.get_content_type() == "multipart/alternative"
+    assert "The plan:" in arrived.get_body(("plain",)).get_content()
+    related = arrived.get_payload()[1]
+    assert related.get_content_type() == "multipart/related"
+    [cid] = re.findall(r'<img src="cid:([^"]+)"', related.get_body(("html",)).get_content())
+    [image] = [part for part in related.iter_parts() if part.get_content_type() == "image/png"]
+    assert image["Content-ID"] == f"<{cid}>" and sha(image.get_content()) == sha(picture)
+    assert image.get_content_disposition() == "inline" and not list(arrived.iter_attachments())
 
 
 def forward_as_file(client: Any, email_row: Email, mailbox: Mailbox, to: str) -> Any:

@@ -20,24 +20,12 @@ from inboxbridge.mail.tests.helpers import message, store
 from inboxbridge.sending.forms import ADDRESS_LIST_MAX_CHARS, SUBJECT_MAX_CHARS
 from inboxbridge.sending.models import OutgoingMessage, SavedDraft
 from inboxbridge.sending.tasks import send_outgoing_message
-from inboxbridge.sending.tests.helpers import FakeServers
+from inboxbridge.sending.tests.helpers import FakeServers, fields
 
 pytestmark = pytest.mark.django_db
 
 REPORT = b"%PDF-1.4 quarterly report\n" * 500
 PHOTO = b"\xff\xd8\xff\xe0 team photo" * 400
-
-
-@pytest.fixture
-def writer(client, other_mailbox):
-    client.force_login(other_mailbox.owner)
-    return client
-
-
-def fields(mailbox, **values):
-    data = {"mailbox": mailbox.pk, "to": "ann@example.test", "cc": "", "bcc": "", "subject": "Hi", "body": "Hello."}
-    data.update(values)
-    return data
 
 
 def test_a_draft_is_saved_while_writing_resumed_and_only_its_author_sees_it(writer, other_mailbox, client,

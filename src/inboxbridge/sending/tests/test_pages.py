@@ -23,12 +23,6 @@ from inboxbridge.sending.tests.helpers import queue
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def writer(client, other_mailbox):
-    client.force_login(other_mailbox.owner)
-    return client
-
-
 def post_compose(client, mailbox, **fields):
     data = {"mailbox": mailbox.pk, "to": "", "cc": "", "bcc": "", "subject": "Hi", "body": "Hello."}
     data.update(fields)
