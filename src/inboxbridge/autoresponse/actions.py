@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inboxbridge.accounts.actions import record_audit_event
 from inboxbridge.autoresponse.models import Answer, Rule
-from inboxbridge.autoresponse.queries import latest_email_id
+from inboxbridge.autoresponse.queries import answering_as, latest_email_id
 from inboxbridge.autoresponse.rules import Pair
 from inboxbridge.events.actions import record_event
 from inboxbridge.events.models import EventType
@@ -94,7 +94,7 @@ def answer_email(rule: Rule, email: Email, reply: Reply) -> OutgoingMessage | No
         rule=rule, email=email)
     if answered.exists():
         return None
-    author = rule.author
+    author = answering_as(rule)
     if author is None:
         return None
     try:

@@ -34,7 +34,8 @@ class Rule(models.Model):
     subject_template = models.CharField(max_length=998, blank=True)
     body_template = models.TextField()
     # The answers go out under this administrator's name in the outbox (the outbox needs an author);
-    # the last one to save the rule. A rule whose author was deleted answers nothing until saved again.
+    # the last one to save the rule. While that account is deleted or deactivated, another active
+    # administrator's (queries.answering_as).
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # Only mail that arrives after the rule was enabled is answered, never the backlog: emails with a
     # higher id than this high-water mark (set to the mailbox's latest email when enabled, then moved

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from inboxbridge.autoresponse.models import Answer, Rule
@@ -21,14 +22,21 @@ def system_mailbox_rules(mailbox: Mailbox) -> QuerySet[Rule]:
 
 
 def answering_rules(mailbox_id: int) -> list[Rule]:
-    """The rules that answer the new mail of a mailbox now: enabled, with an author to send as, on a
-    system mailbox still in use."""
+    """The rules that answer the new mail of a mailbox now: enabled, on a system mailbox still in use."""
     return list(_answering(mailbox_id).select_related("mailbox", "author").order_by("pk"))
 
 
 def _answering(mailbox_id: int) -> QuerySet[Rule]:
-    return Rule.objects.filter(mailbox_id=mailbox_id, enabled=True, author__isnull=False, mailbox__active=True,
-                               mailbox__owner__isnull=True)
+    return Rule.objects.filter(mailbox_id=mailbox_id, enabled=True, mailbox__active=True, mailbox__owner__isnull=True)
+
+
+def answering_as(rule: Rule) -> User | None:
+    """Whose outbox a rule's answers go through: the administrator who last saved it, or while that
+    account is deleted or deactivated, the longest-standing active administrator (the answers must
+    not stop because a person left). None only when no administrator is active."""
+    if rule.author is not None and rule.author.is_active and rule.author.is_staff:
+        return rule.author
+    return User.objects.filter(is_active=True, is_staff=True).order_by("-is_superuser", "pk").first()
 
 
 def latest_email_id(mailbox_id: int) -> int:

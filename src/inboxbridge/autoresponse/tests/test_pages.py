@@ -141,5 +141,30 @@ def test_after_a_sync_the_task_is_wanted_only_while_a_rule_that_can_answer_has_m
     assert not awaiting_answers(help_desk.pk)  # what was there is not for the rule
     store(help_desk, message("New", sender="carol@fabrikam.test"))
     assert awaiting_answers(help_desk.pk)
-    Rule.objects.filter(pk=rule.pk).update(author=None)  # its author was deleted: it answers nothing
+    actions.set_rule_enabled(admin, rule, False)
     assert not awaiting_answers(help_desk.pk)
+
+
+def test_a_rule_whose_author_left_still_answers_through_another_administrators_outbox(
+        admin, help_desk, django_user_model, client):
+    rule = actions.save_rule(admin, Rule(mailbox=help_desk, name="Acknowledge", body_template="Thanks."))
+    other = django_user_model.objects.create_user("otto", "otto@example.test", "otto-password-1", is_staff=True)
+    admin.is_active = False  # the author left (deactivated; deleted sets the author to none)
+    admin.save()
+    store(help_desk, message("Printer", sender="carol@fabrikam.test", to=help_desk.email_address))
+
+    assert len(responder.answer_new_mail(help_desk.pk)) == 1
+    assert list(visible_outgoing(other)) == [OutgoingMessage.objects.get()]
+
+    client.force_login(other)
+    page = client.get(reverse("autoresponse:rules", args=[help_desk.pk])).content.decode()
+    assert "its author's account is gone: its answers go out through another administrator's outbox" in page
+
+    # Deleted: the same, and saving it again makes the one who saved it its author.
+    admin.delete()
+    rule.refresh_from_db()
+    assert rule.author is None
+    store(help_desk, message("Scanner", sender="dave@fabrikam.test", to=help_desk.email_address))
+    assert len(responder.answer_new_mail(help_desk.pk)) == 1
+    assert OutgoingMessage.objects.filter(author=other).count() == 2
+    assert actions.save_rule(other, rule).author == other
