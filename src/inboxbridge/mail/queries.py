@@ -66,8 +66,15 @@ def unread_count(user: User, mailbox: Mailbox | None = None) -> int:
 def mailbox_switcher(user: User) -> list[Mailbox]:
     """The mailboxes My Emails offers to switch between, each with `unread` set: the user's own
     first, then the system mailboxes by label."""
-    mailboxes = visible_mailboxes(user).annotate(unread=Count("emails", filter=Q(emails__is_seen=False)))
-    return list(mailboxes.order_by(F("owner_id").asc(nulls_last=True), "label", "email_address", "id"))
+    mailboxes = list(visible_mailboxes(user).order_by(F("owner_id").asc(nulls_last=True), "label", "email_address",
+                                                      "id"))
+    # Counted apart, from the unread rows only (the (mailbox, is_seen) index): an annotation on
+    # the mailboxes joined every email of each and took most of a My Emails page at 100,000 emails.
+    unread = dict(Email.objects.filter(mailbox_id__in=[m.pk for m in mailboxes], is_seen=False)
+                  .values("mailbox_id").annotate(n=Count("pk")).values_list("mailbox_id", "n").order_by())
+    for mailbox in mailboxes:
+        mailbox.unread = unread.get(mailbox.pk, 0)  # type: ignore[attr-defined]
+    return mailboxes
 
 
 def inline_part(user: User, email_id: int, part_id: int) -> Attachment | None:
