@@ -14,142 +14,13 @@ With PostgreSQL the server of the URL is used with a database of its own
 from __future__ import annotations
 
 import argparse
-import os
-import random
-import shutil
-import statistics
 import sys
-import tempfile
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-VOCABULARY_SIZE = 30_000
-COMMON_WORD = "meeting"  # in about a quarter of the emails
-MIDDLE_WORD = "invoice"  # in about one in twenty-five: where a planner is most tempted to walk the date index
-RARE_WORD = "zeppelin"  # in about one in a thousand
-FOLDERS = [("INBOX", "\\Inbox", 0.60), ("Archive", "\\Archive", 0.25), ("Sent Items", "\\Sent", 0.14),
-           ("Receipts", "", 0.01)]
+from benchkit import COMMON_WORD, MIDDLE_WORD, RARE_WORD, clean_up, prepare_environment, set_up_and_fill, timed
 
-
-def prepare_environment(database_url: str) -> tuple[str, str]:
-    """Settings for a throw-away instance; returns the backend's name and the temporary data
-    directory to remove afterwards ("" when the caller chose one)."""
-    scratch = ""
-    if not os.environ.get("INBOXBRIDGE_DATA_DIR"):
-        scratch = tempfile.mkdtemp(prefix="inboxbridge-bench-")
-        os.environ["INBOXBRIDGE_DATA_DIR"] = scratch
-    os.environ.setdefault("INBOXBRIDGE_ENCRYPTION_KEYS", "cJzPRT3mYl0Ek0oD3K0tZ7JkEJgm4lQ0YbbcVPq0o3I=")
-    os.environ.setdefault("INBOXBRIDGE_SECRET_KEY", "bench-only-not-a-secret")
-    os.environ["INBOXBRIDGE_ENV_FILE"] = os.devnull
-    os.environ["INBOXBRIDGE_TASKS_BACKEND"] = "immediate"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "inboxbridge.settings"
-    if not database_url:
-        os.environ.pop("DATABASE_URL", None)
-        return "SQLite", scratch
-    parts = urlsplit(database_url)
-    name = (parts.path.lstrip("/") or "inboxbridge") + "_reading_bench"
-    import psycopg
-
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    return "PostgreSQL", scratch
-
-
-def drop_database(database_url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(database_url)
-    name = (parts.path.lstrip("/") or "inboxbridge") + "_reading_bench"
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-
-def words(rng: random.Random) -> list[str]:
-    syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "shi", "pa", "en", "dor", "bel", "fi", "gu", "zo"]
-    vocabulary = {"".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(VOCABULARY_SIZE)}
-    return sorted(vocabulary - {COMMON_WORD, MIDDLE_WORD, RARE_WORD})
-
-
-def fill(count: int, seed: int = 7) -> dict[str, Any]:
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-
-    from inboxbridge.mail.models import Email, Placement, Thread
-    from inboxbridge.mailboxes.models import Folder, Mailbox
-
-    rng = random.Random(seed)
-    vocabulary = words(rng)
-    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]  # Zipf-like, as in real text
-    user = get_user_model().objects.create_user("reader", "reader@example.test", "reader-password-1")
-    mailbox = Mailbox.objects.create(owner=user, email_address="reader@example.test", account_type="office365")
-    folders = [Folder.objects.create(mailbox=mailbox, name=n, display_name=n, special_use=s, selected=True)
-               for n, s, _ in FOLDERS]
-    senders = [(f"{rng.choice(vocabulary).title()} {rng.choice(vocabulary).title()}",
-                f"{rng.choice(vocabulary)}@{rng.choice(vocabulary)}.example") for _ in range(2000)]
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    batch = 2000
-    for start in range(0, count, batch):
-        size = min(batch, count - start)
-        with transaction.atomic():
-            threads = Thread.objects.bulk_create([Thread(mailbox=mailbox, subject="t") for _ in range(size // 3 + 1)])
-            emails = []
-            for i in range(size):
-                body = rng.choices(vocabulary, weights, k=rng.randint(60, 400))
-                if rng.random() < 0.25:
-                    body.insert(rng.randrange(len(body)), COMMON_WORD)
-                if rng.random() < 0.04:
-                    body.insert(rng.randrange(len(body)), MIDDLE_WORD)
-                if rng.random() < 0.001:
-                    body.insert(rng.randrange(len(body)), RARE_WORD)
-                name, address = rng.choice(senders)
-                when = now - timedelta(seconds=rng.randint(0, 5 * 365 * 86400))
-                text = " ".join(body)
-                subject = " ".join(rng.choices(vocabulary, weights, k=rng.randint(3, 9))).title()
-                emails.append(Email(
-                    mailbox=mailbox, message_key=f"<{start + i}@bench.example>",
-                    message_id=f"{start + i}@bench.example", thread=threads[i // 3], subject=subject,
-                    from_name=name, from_address=address, to=[["Reader", "reader@example.test"]],
-                    sent_at=when, received_at=when, body_text=text,
-                    body_html=f"<html><body><p>{text}</p></body></html>" if rng.random() < 0.3 else "",
-                    size=len(text) + 800, is_seen=rng.random() > 0.2,
-                ))
-            Email.objects.bulk_create(emails)
-            placements = []
-            for i, email in enumerate(emails):
-                choice = rng.choices(range(len(folders)), [f[2] for f in FOLDERS])[0]
-                placements.append(Placement(email=email, folder=folders[choice], uid=start + i + 1))
-            Placement.objects.bulk_create(placements)
-        print(f"\r  stored {start + size:,} / {count:,} emails", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    return {"user": user, "folders": {f.name: f for f in folders}}
-
-
-def analyze() -> None:
-    """PostgreSQL's autovacuum would have analysed a table this size; SQLite is left as the application
-    leaves it (it never runs ANALYZE), so its numbers are the ones users get."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-
-
-def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    run()  # warm caches and connections
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
-
+SUFFIX = "reading_bench"
 
 def plans(run: Callable[[], Any]) -> list[tuple[str, str]]:
     from django.db import connection
@@ -190,22 +61,13 @@ def main() -> int:
     parser.add_argument("--no-plans", action="store_true")
     args = parser.parse_args()
 
-    backend, scratch = prepare_environment(args.database_url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    backend, scratch = prepare_environment(args.database_url, SUFFIX)
+    data = set_up_and_fill(args.emails)
     from django.test import Client
     from django.urls import reverse
 
     from inboxbridge.mail.queries import MailFilter, email_page
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # production storage needs its manifest
-    started = time.perf_counter()
-    data = fill(args.emails)
-    print(f"  filled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    analyze()
     user, folders = data["user"], data["folders"]
 
     position = None
@@ -213,7 +75,8 @@ def main() -> int:
         position = email_page(user, MailFilter(), before=position).older
     page_50 = position.encode() if position else ""
 
-    client = Client()
+    # The test client's default host ("testserver") is not among the allowed hosts outside tests.
+    client = Client(SERVER_NAME="localhost")
     client.force_login(user)
     list_url = reverse("mail:list")
     cases: list[tuple[str, MailFilter, dict[str, Any], str]] = [
@@ -261,16 +124,7 @@ def main() -> int:
             print(f"\n#### {label}\n")
             for sql, plan in plans(lambda f=filters, k=kwargs: email_page(user, f, **k)):
                 print("```\n" + sql[:600] + ("..." if len(sql) > 600 else "") + "\n--\n" + plan + "\n```")
-    from django.db import connections
-
-    connections.close_all()
-    if args.keep:
-        print(f"  kept: {os.environ.get('DATABASE_URL') or os.environ['INBOXBRIDGE_DATA_DIR']}", file=sys.stderr)
-    else:
-        if backend == "PostgreSQL":
-            drop_database(args.database_url)
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+    clean_up(keep=args.keep, backend=backend, database_url=args.database_url, suffix=SUFFIX, scratch=scratch)
     return 0
 
 

@@ -349,6 +349,24 @@ class HelperPeaks:
         self._thread.join()
 
 
+def create_mailbox(port: int) -> Any:
+    """The bench's system mailbox (type Other, a password) on the Dovecot of `port`, its folders
+    listed from the server and both corpus folders selected. Call after django.setup()."""
+    # Here: app code only once django.setup() has run.
+    from inboxbridge.mailboxes.actions import update_folders
+    from inboxbridge.mailboxes.credentials import imap_login
+    from inboxbridge.mailboxes.models import Folder, Mailbox
+    from inboxbridge.mailserver.imap import list_folders
+
+    mailbox = Mailbox.objects.create(label="Bench", email_address=USER, account_type=Mailbox.AccountType.OTHER,
+                                     imap_host="127.0.0.1", imap_port=port, imap_ssl=True, username=USER,
+                                     password=PASSWORD)
+    remote = list_folders(imap_login(mailbox))
+    update_folders(mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote])
+    Folder.objects.filter(mailbox=mailbox, name__in=FOLDERS).update(selected=True)
+    return mailbox
+
+
 def engine_role(action: str, port: int, variant: str = "") -> None:
     """Runs inside the measured process: the engine, as the worker would call it. Diagnostic
     variants: "indb" keeps attachment contents in the database (the PostgreSQL default) instead
@@ -359,20 +377,11 @@ def engine_role(action: str, port: int, variant: str = "") -> None:
     django.setup()
     from django.core.management import call_command
 
-    from inboxbridge.mailboxes.models import Folder, Mailbox
+    from inboxbridge.mailboxes.models import Mailbox
 
     if action == "setup":
-        from inboxbridge.mailboxes.actions import update_folders
-        from inboxbridge.mailboxes.credentials import imap_login
-        from inboxbridge.mailserver.imap import list_folders
-
         call_command("migrate", verbosity=0)
-        mailbox = Mailbox.objects.create(label="Bench", email_address=USER, account_type=Mailbox.AccountType.OTHER,
-                                         imap_host="127.0.0.1", imap_port=port, imap_ssl=True, username=USER,
-                                         password=PASSWORD)
-        remote = list_folders(imap_login(mailbox))
-        update_folders(mailbox, [(f.name, f.display_name, f.delimiter, f.special_use) for f in remote])
-        Folder.objects.filter(mailbox=mailbox, name__in=FOLDERS).update(selected=True)
+        create_mailbox(port)
         if variant == "nofts":
             from django.db import connection
 

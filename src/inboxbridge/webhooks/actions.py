@@ -1,16 +1,18 @@
 """Writes of the webhooks app, one transaction each: endpoints (create, rotate, delete), the
-fan-out of events into deliveries, and each delivery's claim, outcome and Resend. They return what
-changed; the caller enqueues the delivery work (tasks.deliver_on_commit)."""
+fan-out of events into deliveries, the claim of a run of a lane's deliveries, their outcomes, and
+Resend. They return what changed; the caller enqueues the delivery work (tasks.deliver_on_commit)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import takewhile
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -27,7 +29,10 @@ from inboxbridge.webhooks.sender import Attempt
 FAN_OUT_BATCH = 1000
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
-CLAIM_SECONDS = 120  # a worker that died mid-send leaves its claim; the delivery is tried again after
+CLAIM_SECONDS = 120  # a worker that died mid-run leaves its claims; those deliveries are tried again after
+# A run: the deliveries of one lane claimed, sent and recorded together (one claim and one write for
+# up to this many, instead of one of each per delivery).
+RUN_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -129,64 +134,103 @@ def _claimable(now: datetime) -> Q:
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
 
 
-def due_heads(limit: int, now: datetime | None = None) -> list[int]:
-    """Deliveries that may be sent now: due, not claimed, and the first pending one of their
-    mailbox for their endpoint (the order per mailbox), oldest event first."""
+def due_lanes(limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
+    """Lanes (endpoint, mailbox key) whose first pending delivery may be sent now: due and not
+    claimed (the order per mailbox: nothing behind it goes first), oldest event first."""
     now = now or timezone.now()
     earlier = Delivery.objects.filter(endpoint_id=OuterRef("endpoint_id"), mailbox_key=OuterRef("mailbox_key"),
                                       status=Delivery.Status.PENDING, event_id__lt=OuterRef("event_id"))
-    return list(Delivery.objects.filter(_claimable(now)).exclude(Exists(earlier)).order_by("event_id")
-                .values_list("pk", flat=True)[:limit])
+    heads = (Delivery.objects.filter(_claimable(now)).exclude(Exists(earlier)).order_by("event_id")
+             .values_list("endpoint_id", "mailbox_key")[:limit])
+    return [(endpoint_id, mailbox_key) for endpoint_id, mailbox_key in heads]
 
 
-def next_in_lane(delivery: Delivery, now: datetime | None = None) -> int | None:
-    """The mailbox's next pending delivery to the same endpoint, if it may be sent now."""
-    now = now or timezone.now()
-    following = (Delivery.objects.filter(endpoint_id=delivery.endpoint_id, mailbox_key=delivery.mailbox_key,
-                                         status=Delivery.Status.PENDING)
-                 .order_by("event_id").values_list("pk", "next_attempt_at", "claimed_until").first())
-    if following is None:
-        return None
-    pk, due, claimed = following
-    return pk if due <= now and (claimed is None or claimed < now) else None
-
-
-def claim(delivery_id: int, now: datetime | None = None) -> Delivery | None:
-    """Take one delivery to send it; None when another worker has it or it is no longer due."""
+def claim_run(endpoint_id: int, mailbox_key: int, *, limit: int = RUN_LENGTH,
+              now: datetime | None = None) -> list[Delivery]:
+    """Take the lane's next deliveries to send them in order: its first `limit` pending ones by
+    event, up to the first that is not due or is claimed; all of them or none (another worker got
+    there first: none). Each comes with its event, and all with the one endpoint loaded once."""
     now = now or timezone.now()
     with transaction.atomic():
-        taken = Delivery.objects.filter(_claimable(now), pk=delivery_id).update(
+        lane = (Delivery.objects.filter(endpoint_id=endpoint_id, mailbox_key=mailbox_key,
+                                        status=Delivery.Status.PENDING)
+                .order_by("event_id").values_list("pk", "next_attempt_at", "claimed_until")[:limit])
+        ids = [pk for pk, _due, _claimed in takewhile(lambda row: row[1] <= now and (row[2] is None or row[2] < now),
+                                                      lane)]
+        if not ids:
+            return []
+        taken = Delivery.objects.filter(_claimable(now), pk__in=ids).update(
             claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-    if not taken:
-        return None
-    return Delivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
+        if taken != len(ids):
+            transaction.set_rollback(True)
+            return []
+    endpoint = Endpoint.objects.filter(pk=endpoint_id).first()
+    run = list(Delivery.objects.filter(pk__in=ids).select_related("event").order_by("event_id"))
+    if endpoint is None:  # deleted meanwhile, and its deliveries with it
+        return []
+    for delivery in run:
+        delivery.endpoint = endpoint
+    return run
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One attempt of a claimed delivery."""
+
+    delivery: Delivery
+    attempt: Attempt
+    at: datetime  # when it was answered (or failed)
+
+
+_RECORDED = ["attempts", "last_attempt_at", "claimed_until", "response_status", "latency_ms", "response_excerpt",
+             "status", "delivered_at", "next_attempt_at"]
 
 
 @transaction.atomic
-def record_attempt(delivery: Delivery, attempt: Attempt, now: datetime | None = None) -> Delivery.Status:
-    """Keep the outcome in the log. A failure is retried later (retry_delay) until the delivery's
-    day is over; then it is given up and its endpoint marked failing (the administrators are told
-    by the notifications). A success marks a failing endpoint active again."""
-    now = now or timezone.now()
-    attempts = delivery.attempts + 1
-    fields: dict[str, object] = {
-        "attempts": attempts, "last_attempt_at": now, "claimed_until": None, "response_status": attempt.status,
-        "latency_ms": attempt.latency_ms, "response_excerpt": attempt.excerpt,
-    }
-    endpoint = Endpoint.objects.filter(pk=delivery.endpoint_id)
-    if attempt.ok:
-        fields.update(status=Delivery.Status.DELIVERED, delivered_at=now)
-        endpoint.filter(state=Endpoint.State.FAILING).update(state=Endpoint.State.ACTIVE, failing_since=None,
-                                                              last_error="")
-    elif now + retry_delay(attempts) <= delivery.give_up_at:
-        fields["next_attempt_at"] = now + retry_delay(attempts)
-    else:
-        fields["status"] = Delivery.Status.GAVE_UP
-        error = f"Gave up on event {delivery.event_id} after {attempts} attempts: {attempt.excerpt}"[:500]
-        endpoint.update(last_error=error)
-        endpoint.filter(state=Endpoint.State.ACTIVE).update(state=Endpoint.State.FAILING, failing_since=now)
-    Delivery.objects.filter(pk=delivery.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(delivery, name, value)
-    return delivery.status  # type: ignore[return-value]
+def record_attempts(sent: Sequence[Sent], *, unsent: Sequence[int] = ()) -> None:
+    """Keep a run's outcomes in the log, in order, and give back the claims of the deliveries it did
+    not send. A failure is retried later (retry_delay) until the delivery's day is over; then it is
+    given up and its endpoint marked failing (the administrators are told by the notifications).
+    A success marks a failing endpoint active again."""
+    reactivated: set[int] = set()
+    for one in sent:
+        delivery, attempt, now = one.delivery, one.attempt, one.at
+        delivery.attempts += 1
+        delivery.last_attempt_at, delivery.claimed_until = now, None
+        delivery.response_status, delivery.latency_ms = attempt.status, attempt.latency_ms
+        delivery.response_excerpt = attempt.excerpt
+        endpoint = Endpoint.objects.filter(pk=delivery.endpoint_id)
+        if attempt.ok:
+            delivery.status, delivery.delivered_at = Delivery.Status.DELIVERED, now
+            if delivery.endpoint_id not in reactivated:
+                reactivated.add(delivery.endpoint_id)
+                endpoint.filter(state=Endpoint.State.FAILING).update(state=Endpoint.State.ACTIVE, failing_since=None,
+                                                                      last_error="")
+        elif now + retry_delay(delivery.attempts) <= delivery.give_up_at:
+            delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+        else:
+            delivery.status = Delivery.Status.GAVE_UP
+            error = f"Gave up on event {delivery.event_id} after {delivery.attempts} attempts: {attempt.excerpt}"
+            endpoint.update(last_error=error[:500])
+            endpoint.filter(state=Endpoint.State.ACTIVE).update(state=Endpoint.State.FAILING, failing_since=now)
+            reactivated.discard(delivery.endpoint_id)
+    _write([one.delivery for one in sent], _RECORDED)
+    if unsent:
+        Delivery.objects.filter(pk__in=unsent, status=Delivery.Status.PENDING).update(claimed_until=None)
 
+
+def _write(rows: Sequence[Delivery], names: Sequence[str]) -> None:
+    """UPDATE these fields of the rows by primary key, one statement run for all of them. The
+    ORM's bulk_update builds a CASE per field and row: it cost twice the HTTP requests of a run."""
+    if not rows:
+        return
+    meta = Delivery._meta
+    fields = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    where = f"{quote(meta.pk.column)} = %s"
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608 (names from the model)
+    params = [[field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields] + [row.pk]
+              for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

@@ -1,10 +1,14 @@
-"""One HTTP POST of a webhook, to an address vetted right before it (lib/netguard.py).
+"""HTTP POSTs of webhooks to one endpoint, over a connection to an address vetted when it was
+opened (lib/netguard.py).
 
-The name is resolved and every address vetted at each attempt, and the request goes to the vetted
-address itself, with the name in the Host header and (HTTPS) in the TLS SNI and certificate check.
-A second lookup by the HTTP library could otherwise answer with another address (DNS rebinding: a
-name with a short lifetime that first points outside, then inside). The price: no connection is
-reused between attempts, which a webhook, one request now and then, does not miss.
+The name is resolved and every address vetted when a connection is opened, and the requests go to
+the vetted address itself, with the name in the Host header and (HTTPS) in the TLS SNI and
+certificate check. A second lookup by the HTTP library could otherwise answer with another address
+(DNS rebinding: a name with a short lifetime that first points outside, then inside). The delivery
+opens one connection per run of a lane (a hundred deliveries and two minutes at most, see
+delivery.py) and keeps it alive between the run's requests: a burst of new mail is sent over one
+connection instead of one lookup and connection per event, and no run lives long enough for the
+vetted address to matter more than it does for a single request.
 
 Redirects are not followed (a 3xx is a failure): a redirect could point anywhere, past the vetting.
 """
@@ -76,38 +80,59 @@ class _PinnedTLS(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> Attempt:
-    try:
-        addresses = vet_url(url)
-    except UrlRefused as refused:
-        return Attempt(False, None, None, f"Not sent: {refused}")
-    scheme, host, port = check_url(url)
-    address = addresses[0]
-    literal = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
-    parts = urlsplit(url)
-    pinned = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
-    default_port = 443 if scheme == "https" else 80
-    host_header = host if port == default_port else f"{host}:{port}"
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment: it would connect to the name again
-    if scheme == "https":
-        session.mount("https://", _PinnedTLS(host))
-    started = time.perf_counter()
-    try:
-        with session, session.post(pinned, data=body, headers={**headers, "Host": host_header},
-                                   timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False,
-                                   stream=True) as response:
-            text = response.raw.read(READ_AT_MOST, decode_content=True).decode("utf-8", "replace")
-            latency = round((time.perf_counter() - started) * 1000)
-            status = response.status_code
-    except requests.Timeout:
-        return Attempt(False, None, _ms(started), f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS} s.")
-    except requests.RequestException as error:
-        return Attempt(False, None, _ms(started), _excerpt(f"Could not connect: {error.__class__.__name__}."))
-    if 300 <= status < 400:
-        where = response.headers.get("Location", "")
-        return Attempt(False, status, latency, _excerpt(f"Redirected to {where} (redirects are not followed). {text}"))
-    return Attempt(200 <= status < 300, status, latency, _excerpt(text))
+class Connection:
+    """Requests to one endpoint URL over one kept-alive connection to the address vetted at opening
+    (a new connection only when the receiver closed it). Use as a context manager."""
+
+    def __init__(self, url: str) -> None:
+        self.refused = ""
+        try:
+            addresses = vet_url(url)
+        except UrlRefused as refused:
+            self.refused = f"Not sent: {refused}"
+            addresses = []
+        self._session = requests.Session()
+        self._session.trust_env = False  # no proxy from the environment: it would connect to the name again
+        if not addresses:
+            return
+        scheme, host, port = check_url(url)
+        address = addresses[0]
+        literal = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
+        parts = urlsplit(url)
+        self._pinned = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+        default_port = 443 if scheme == "https" else 80
+        self._host_header = host if port == default_port else f"{host}:{port}"
+        if scheme == "https":
+            self._session.mount("https://", _PinnedTLS(host))
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._session.close()
+
+    def post(self, body: bytes, headers: dict[str, str]) -> Attempt:
+        if self.refused:
+            return Attempt(False, None, None, self.refused)
+        started = time.perf_counter()
+        try:
+            # Streamed, and at most READ_AT_MOST of the answer read: a short answer read to its end
+            # leaves the connection for the next request; a longer one is dropped with its connection.
+            with self._session.post(self._pinned, data=body, headers={**headers, "Host": self._host_header},
+                                    timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False,
+                                    stream=True) as response:
+                text = response.raw.read(READ_AT_MOST, decode_content=True).decode("utf-8", "replace")
+                latency = round((time.perf_counter() - started) * 1000)
+                status = response.status_code
+        except requests.Timeout:
+            return Attempt(False, None, _ms(started), f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS} s.")
+        except requests.RequestException as error:
+            return Attempt(False, None, _ms(started), _excerpt(f"Could not connect: {error.__class__.__name__}."))
+        if 300 <= status < 400:
+            where = response.headers.get("Location", "")
+            return Attempt(False, status, latency,
+                           _excerpt(f"Redirected to {where} (redirects are not followed). {text}"))
+        return Attempt(200 <= status < 300, status, latency, _excerpt(text))
 
 
 def _ms(started: float) -> int:

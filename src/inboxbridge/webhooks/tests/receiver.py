@@ -1,5 +1,7 @@
 """A webhook receiver for the tests: a small threaded HTTP server on loopback that keeps every
-request and answers as the test says (200, 500, a redirect), and can be down (nothing listening)."""
+request and answers as the test says (200, 500, a redirect; or a script of answers for the next
+requests), counts the connections it accepted (it keeps them alive, as most servers do), and can be
+down (nothing listening)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.status = 200
+        self.script: list[int] = []  # the answers to the next requests, then `status`
+        self.connections = 0
         self.location = ""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -60,9 +64,15 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                receiver.connections += 1
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status = receiver.status
+                status = receiver.script.pop(0) if receiver.script else receiver.status
                 receiver.requests.append(Received({k.lower(): v for k, v in self.headers.items()}, body, status,
                                                   self.path))
                 self.send_response(status)
