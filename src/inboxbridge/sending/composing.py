@@ -183,9 +183,14 @@ def outgoing(
             warnings.append(warning)
     return actions.Draft(
         mailbox=data["mailbox"], to=data["to"], cc=data["cc"], bcc=data["bcc"], subject=data["subject"],
-        body=html_to_text(html) + "\n" if html else data["body"], html=html, inline=inline, attachments=files,
+        body=text_alternative(html) if html else data["body"], html=html, inline=inline, attachments=files,
         sender_name=sender_name, reply_to_email=origin.parent, forward_of=origin.forward_of, saved_draft_id=saved.pk,
     ), warnings
+
+
+def text_alternative(html: str) -> str:
+    """The plain-text part sent beside a message's (sanitised) HTML."""
+    return html_to_text(html) + "\n"
 
 
 def sendable_html(html: str, inline_cids: set[str], *, asked: set[str] | None = None) -> str:

@@ -21,13 +21,12 @@ from inboxbridge.api import actions, auth
 from inboxbridge.api.endpoints import convert
 from inboxbridge.api.problems import VALIDATION, ApiProblem, invalid, not_found, one_or_404
 from inboxbridge.api.schemas import Address, ObjectId, OutboxOut, OutboxPage, SendIn, answers
-from inboxbridge.lib.html import html_to_text
 from inboxbridge.mail.queries import visible_emails
 from inboxbridge.mailboxes.queries import visible_mailboxes
 from inboxbridge.sending import actions as sending_actions
 from inboxbridge.sending import queries
 from inboxbridge.sending.addresses import MAX_RECIPIENTS, parse_addresses
-from inboxbridge.sending.composing import sendable_html
+from inboxbridge.sending.composing import sendable_html, text_alternative
 from inboxbridge.sending.mime import Part
 from inboxbridge.sending.models import OutgoingMessage
 from inboxbridge.sending.tasks import dispatch_on_commit
@@ -79,7 +78,7 @@ def _bodies(payload: SendIn, inline: list[Part]) -> tuple[str, str]:
             raise invalid(f"inline.{n}", f"The HTML does not show {part.filename}: refer to it as "
                                          f"<img src=\"cid:{part.content_id}\">, or send it as an attachment.",
                           location="form")
-    return html, payload.text or html_to_text(html) + "\n"
+    return html, payload.text or text_alternative(html)
 
 
 def _inline_part(n: int, upload: Any) -> Part:
